@@ -1,0 +1,1 @@
+"""Loading and checking user-written structured data (YAML, JSON manifests)."""
