@@ -158,7 +158,8 @@ class Layer:
             return f"fc {self.C}->{self.M}"
         text += f" k{self.R}x{self.S}" if self.R != self.S else f" k{self.R}"
         if self.stride != (1, 1):
-            text += f" s{self.stride[0]}" if self.stride[0] == self.stride[1] else f" s{self.stride}"
+            sh, sw = self.stride
+            text += f" s{sh}" if sh == sw else f" s{sh}x{sw}"
         if self.groups > 1:
             text += " dw" if self.is_depthwise else f" g{self.groups}"
         return text

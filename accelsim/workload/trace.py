@@ -12,6 +12,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,10 +96,9 @@ class LayerTrace:
                     raise TraceFormatError(f"{name} is required", key=f"layer {self.layer.name!r}")
                 continue
             array = np.asarray(array)
-            if name.endswith("_mask"):
-                if array.dtype != bool:
-                    raise TraceFormatError(f"{name}: expected a bool array, got {array.dtype}",
-                                           key=f"layer {self.layer.name!r}")
+            if name.endswith("_mask") and array.dtype != bool:
+                raise TraceFormatError(f"{name}: expected a bool array, got {array.dtype}",
+                                       key=f"layer {self.layer.name!r}")
             expected = _shape_of(self.layer, tensor)
             if array.shape != expected:
                 raise TraceFormatError(
@@ -113,18 +113,26 @@ class LayerTrace:
         return cls(layer, ones(layer.input_shape, dtype=bool), ones(layer.weight_shape, dtype=bool))
 
     @property
+    def input_nonzeros(self) -> int:
+        return int(np.count_nonzero(self.input_mask))
+
+    @property
+    def weight_nonzeros(self) -> int:
+        return int(np.count_nonzero(self.weight_mask))
+
+    @property
     def input_density(self) -> float:
-        return float(np.count_nonzero(self.input_mask)) / self.input_mask.size
+        return self.input_nonzeros / self.input_mask.size
 
     @property
     def weight_density(self) -> float:
-        return float(np.count_nonzero(self.weight_mask)) / self.weight_mask.size
+        return self.weight_nonzeros / self.weight_mask.size
 
     @property
     def output_density(self) -> float | None:
         if self.output_mask is None:
             return None
-        return float(np.count_nonzero(self.output_mask)) / self.output_mask.size
+        return int(np.count_nonzero(self.output_mask)) / self.output_mask.size
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,24 +267,36 @@ def load_trace(path: str | os.PathLike[str]) -> Trace:
     if target.is_dir():
         raise TraceFormatError("is a directory, expected a .npz trace file", file=file)
     try:
-        archive = np.load(file, allow_pickle=False)
-    except Exception as exc:  # numpy raises several unrelated types for non-zip input
-        raise TraceFormatError(
-            f"not a readable .npz trace ({type(exc).__name__}: {exc})", file=file) from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise TraceFormatError("not a .npz archive (a single .npy array?)", file=file)
+        archive = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise TraceFormatError(f"not a .npz (zip) archive: {exc}", file=file) from None
     with archive:
         try:
-            return _read_archive(archive, file)
+            return _read_archive(_NpzMembers(archive), file)
         except AccelsimError:
             raise
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
             raise TraceFormatError(
-                f"corrupt or truncated archive member ({type(exc).__name__}: {exc})",
+                f"corrupt or truncated archive ({type(exc).__name__}: {exc})",
                 file=file) from None
 
 
-def _read_archive(archive: np.lib.npyio.NpzFile, file: str) -> Trace:
+class _NpzMembers:
+    """The ``.npy`` members of a zip, read on demand without ever unpickling."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self._archive = archive
+        self.files = [n[:-4] for n in archive.namelist() if n.endswith(".npy")]
+        others = [n for n in archive.namelist() if not n.endswith(".npy")]
+        if others:
+            raise ValueError(f"member {others[0]!r} is not a .npy array")
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        with self._archive.open(f"{name}.npy") as member:
+            return np.lib.format.read_array(member, allow_pickle=False)
+
+
+def _read_archive(archive: _NpzMembers, file: str) -> Trace:
     members = set(archive.files)
     if "manifest" not in members:
         raise TraceFormatError("missing the 'manifest' array", file=file)
@@ -355,7 +375,7 @@ def _check_source(source: Any, file: str | None) -> None:
                                file=file, key="manifest")
 
 
-def _read_layer(archive: np.lib.npyio.NpzFile, members: set[str], index: int, entry: Any,
+def _read_layer(archive: _NpzMembers, members: set[str], index: int, entry: Any,
                 file: str) -> tuple[LayerTrace, list[str]]:
     where = f"layer #{index}"
     if not isinstance(entry, dict):
