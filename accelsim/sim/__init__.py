@@ -1,0 +1,1 @@
+"""Timing: SimPy processes for the DRAM channel, buffer fills and the PE array."""

@@ -1,0 +1,163 @@
+"""The timing engine: tiles and transfers as SimPy processes, never MACs or cycles.
+
+A layer reaches the engine as a sequence of ``TileWork`` — per tile of the outermost
+on-chip buffer: the bytes it must fetch from DRAM, the buffer space they occupy, the cycles
+the PE array needs once they are there, and the bytes it writes back. Where those numbers
+come from (dense nest analysis, or per-tile sparse work and compressed sizes) is not the
+engine's business: the same engine times dense and sparse runs.
+
+Three processes share one DRAM channel (a SimPy resource of capacity 1):
+
+- the *loader* fetches tile after tile as soon as the buffer has room for it (so the next
+  tile prefetches while the array computes — double buffering wherever two tiles fit);
+- the *array* computes each tile once its data has arrived, for ``compute_cycles``;
+- the *writer* writes each tile's outputs back after the array has finished it, and only
+  then frees the outputs' buffer space.
+
+A transfer of ``b`` bytes holds the channel for ``ceil(ceil(b / burst) · burst / bandwidth)``
+cycles (whole bursts) and completes ``latency_cycles`` after it started moving, so
+latencies of back-to-back transfers overlap while their bandwidth does not (docs/model.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import simpy
+
+from accelsim.errors import AccelsimError
+
+
+@dataclass(frozen=True, slots=True)
+class TileWork:
+    """What one tile costs: an input to the engine, computed elsewhere."""
+
+    fill_bytes: int
+    compute_cycles: int
+    writeback_bytes: int = 0
+    buffer_bytes: int = 0  # space held from the start of its fill until its compute ends
+    output_buffer_bytes: int = 0  # space held from the start of its fill until written back
+
+
+@dataclass(frozen=True, slots=True)
+class DramChannel:
+    bandwidth_bytes_per_cycle: Fraction
+    latency_cycles: int
+    burst_bytes: int
+
+    @classmethod
+    def of(cls, bandwidth_bytes_per_cycle: float | Fraction, latency_cycles: int,
+           burst_bytes: int) -> DramChannel:
+        bandwidth = Fraction(str(bandwidth_bytes_per_cycle)) \
+            if not isinstance(bandwidth_bytes_per_cycle, Fraction) else bandwidth_bytes_per_cycle
+        if bandwidth <= 0 or burst_bytes < 1 or latency_cycles < 0:
+            raise AccelsimError(
+                f"DRAM needs bandwidth > 0, burst >= 1 byte and latency >= 0, got "
+                f"{float(bandwidth)} B/cycle, {burst_bytes} B, {latency_cycles} cycles")
+        return cls(bandwidth, latency_cycles, burst_bytes)
+
+    def occupancy_cycles(self, num_bytes: int) -> int:
+        """Cycles the channel is busy moving ``num_bytes`` (rounded up to whole bursts)."""
+        if num_bytes <= 0:
+            return 0
+        bursts = -(-num_bytes // self.burst_bytes)
+        return math.ceil(Fraction(bursts * self.burst_bytes) / self.bandwidth_bytes_per_cycle)
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """The engine's answer for one layer."""
+
+    total_cycles: int
+    compute_cycles: int
+    dram_busy_cycles: int
+    tiles: int
+    events: int
+
+    @property
+    def stall_cycles(self) -> int:
+        """Cycles the array waited for data or for write-back (total − compute)."""
+        return self.total_cycles - self.compute_cycles
+
+
+def simulate_tiles(tiles: Sequence[TileWork], channel: DramChannel,
+                   buffer_capacity_bytes: int | None) -> Timing:
+    """Time a layer's tiles through DRAM, the buffer and the array (see module docstring)."""
+    if not tiles:
+        return Timing(0, 0, 0, 0, 0)
+    capacity = buffer_capacity_bytes
+    needed = max(t.buffer_bytes + t.output_buffer_bytes for t in tiles)
+    if capacity is not None and needed > capacity:
+        raise AccelsimError(
+            f"a tile needs {needed} bytes of buffer but the buffer holds {capacity}")
+    env = simpy.Environment()
+    dram = simpy.Resource(env, capacity=1)
+    if capacity is None:  # unbounded: room for every tile at once
+        capacity = sum(t.buffer_bytes + t.output_buffer_bytes for t in tiles) + 1
+    space = simpy.Container(env, capacity=max(1, capacity), init=max(1, capacity))
+    arrived = [env.event() for _ in tiles]
+    computed = [env.event() for _ in tiles]
+    counters = {"dram_busy": 0, "events": 0}
+
+    def send(num_bytes: int):
+        """Hold the channel while the bytes move; the caller adds the latency."""
+        if num_bytes <= 0:
+            return
+        with dram.request() as slot:
+            yield slot
+            busy = channel.occupancy_cycles(num_bytes)
+            counters["dram_busy"] += busy
+            counters["events"] += 1
+            yield env.timeout(busy)
+
+    def after_latency(event: simpy.Event | None, release_bytes: int = 0):
+        # The last byte lands ``latency`` after it was sent; the channel is already free.
+        if channel.latency_cycles:
+            yield env.timeout(channel.latency_cycles)
+        if release_bytes:
+            yield space.put(release_bytes)
+        if event is not None:
+            event.succeed()
+
+    def loader():
+        for index, tile in enumerate(tiles):
+            held = tile.buffer_bytes + tile.output_buffer_bytes
+            if held:
+                yield space.get(held)
+            yield from send(tile.fill_bytes)
+            env.process(after_latency(arrived[index] if tile.fill_bytes else None))
+            if not tile.fill_bytes:
+                arrived[index].succeed()
+
+    def array():
+        for index, tile in enumerate(tiles):
+            yield arrived[index]
+            yield env.timeout(tile.compute_cycles)
+            counters["events"] += 1
+            if tile.buffer_bytes:
+                yield space.put(tile.buffer_bytes)
+            computed[index].succeed()
+
+    def writer():
+        for index, tile in enumerate(tiles):
+            yield computed[index]
+            if tile.writeback_bytes:
+                yield from send(tile.writeback_bytes)
+                env.process(after_latency(None, tile.output_buffer_bytes))
+            elif tile.output_buffer_bytes:
+                yield space.put(tile.output_buffer_bytes)
+
+    env.process(loader())
+    env.process(array())
+    env.process(writer())
+    env.run()
+    return Timing(
+        total_cycles=int(env.now),
+        compute_cycles=sum(t.compute_cycles for t in tiles),
+        dram_busy_cycles=counters["dram_busy"],
+        tiles=len(tiles),
+        events=counters["events"],
+    )
