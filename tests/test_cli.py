@@ -112,3 +112,56 @@ def test_pack_mask_member_is_what_the_doc_says(tmp_path):
     with zipfile.ZipFile(tmp_path / "t.npz") as archive:
         stored = np.load(io.BytesIO(archive.read("layers/0/input_mask.npy")))
     assert np.array_equal(stored, pack_mask(trace.layers[0].input_mask))
+
+
+def test_synth_then_info_round_trip(tmp_path, cli):
+    out = tmp_path / "r20.npz"
+    result = cli("trace", "synth", "--model", "resnet20_cifar10", "--batch", "2",
+                 "--act-density", "0.5", "--nm", "2:4", "--seed", "3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    again = tmp_path / "again.npz"
+    cli("trace", "synth", "--model", "resnet20_cifar10", "--batch", "2", "--act-density",
+        "0.5", "--nm", "2:4", "--seed", "3", "-o", str(again))
+    assert out.read_bytes() == again.read_bytes()
+    document = json.loads(cli("trace", "info", "--json", str(out)).stdout)
+    assert document["manifest"]["source"]["kind"] == "synthetic"
+    # 2:4 weights everywhere except the 3-channel stem (documented in synthetic-traces.md).
+    densities = {layer["name"]: layer["weight_density"] for layer in document["layers"]}
+    assert densities["conv1"] == 1.0
+    assert densities["layer2.0.conv1"] == 0.5
+    # ResNet-20 CIFAR: 40,551,040 MACs per image (docs/model-zoo.md), batch 2.
+    assert document["total"]["dense_macs"] == 2 * 40_551_040
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("--model", "resnet19"), ("unknown model 'resnet19'", "did you mean 'resnet18'")),
+        (("--model", "resnet18", "--act-density", "1.5"), ("expected a number in [0, 1]",)),
+        (("--model", "resnet18", "--nm", "4:2"), ("expected 1 <= N <= M",)),
+        (("--model", "resnet18", "--batch", "0"), ("expected a positive integer",)),
+    ],
+)
+def test_synth_bad_arguments_write_nothing(tmp_path, cli, args, fragments):
+    out = tmp_path / "out.npz"
+    assert_one_line_error(cli("trace", "synth", *args, "-o", str(out)), *fragments)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_synth_bad_profile_names_file_and_line(tmp_path, cli):
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("default: 0.5\nlayer1.0.conv1: 0.4\nlayer9.conv1: 0.3\n")
+    out = tmp_path / "out.npz"
+    line = assert_one_line_error(
+        cli("trace", "synth", "--model", "resnet18", "--act-profile", str(profile),
+            "-o", str(out)), "profile.yaml:3")
+    assert "layer9.conv1" in line
+    assert not out.exists()
+
+
+def test_existing_output_survives_a_failed_run(tmp_path, cli):
+    out = tmp_path / "keep.npz"
+    out.write_bytes(b"previous contents")
+    assert_one_line_error(cli("trace", "synth", "--model", "nope", "-o", str(out)), "nope")
+    assert out.read_bytes() == b"previous contents"
