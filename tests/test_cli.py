@@ -165,3 +165,35 @@ def test_existing_output_survives_a_failed_run(tmp_path, cli):
     out.write_bytes(b"previous contents")
     assert_one_line_error(cli("trace", "synth", "--model", "nope", "-o", str(out)), "nope")
     assert out.read_bytes() == b"previous contents"
+
+
+def test_import_timeloop_problem_through_the_cli(tmp_path, cli):
+    from tests.conftest import shared_file
+
+    problem = shared_file("timeloop_ref/eyeriss_like/problem_default_conv.yaml")
+    out = tmp_path / "conv.npz"
+    result = cli("trace", "import", str(problem), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    layer = json.loads(cli("trace", "info", "--json", str(out)).stdout)["layers"][0]
+    # C3 M32 P=Q=112 R=S=3 stride 2: 3·32·112·112·9 MACs.
+    assert layer["dense_macs"] == 3 * 32 * 112 * 112 * 9 == 10_838_016
+
+
+def test_malformed_topology_line_names_file_and_line(tmp_path, cli):
+    topology = tmp_path / "net.csv"
+    topology.write_text(
+        "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+        "Num Filter, Strides,\n"
+        "Conv1, 224, 224, 3, 3, 3, 64, 1,\n"
+        "Conv2, 112, 112, 3, three, 64, 128, 1,\n")
+    out = tmp_path / "net.npz"
+    assert_one_line_error(cli("trace", "import", str(topology), "-o", str(out)), "net.csv:3")
+    assert not out.exists()
+
+
+def test_export_sparseloop_through_the_cli(tmp_path, cli):
+    _toy(tmp_path / "t.npz")
+    result = cli("trace", "export", str(tmp_path / "t.npz"), "--sparseloop",
+                 str(tmp_path / "sl"))
+    assert result.returncode == 0, result.stderr
+    assert any(p.suffix == ".yaml" for p in (tmp_path / "sl").rglob("*"))
