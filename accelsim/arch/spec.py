@@ -1,8 +1,8 @@
 """The hardware as typed, validated values: storage levels from DRAM inward, the spatial
 fan-out below each level, DRAM timing, the clock and the energy table.
 
-Built from YAML by ``accelsim.arch.load`` (schema in docs/config.md); nothing downstream
-ever sees the raw YAML.
+Built from YAML by ``accelsim.arch.load_architecture`` (schema in docs/config.md); nothing
+downstream ever sees the raw YAML.
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from math import prod
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accelsim.energy.table import EnergyTable
 
 
 class Tensor(str, Enum):
@@ -22,6 +25,10 @@ class Tensor(str, Enum):
 
 
 ALL_TENSORS = frozenset(Tensor)
+
+DATAFLOW_NAMES = ("row_stationary", "weight_stationary", "output_stationary",
+                  "input_stationary")
+"""The dataflow templates an architecture may name as its default (``dataflow:``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +90,12 @@ class DramSpec:
 
 @dataclass(frozen=True, slots=True)
 class ComputeSpec:
-    """The multiply-accumulate units at the leaves of the hierarchy."""
+    """The multiply-accumulate units at the leaves of the hierarchy; ``name`` is their
+    entry in the energy table."""
 
     macs_per_cycle: int = 1
     word_bits: int = 16
+    name: str = "mac"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +107,7 @@ class Architecture:
     levels: tuple[StorageLevel, ...]
     dram: DramSpec
     compute: ComputeSpec
-    energy: Any = None  # accelsim.energy.EnergyTable once energy/ exists
+    energy: EnergyTable | None = None
     dataflow: str | None = None
     source: str | None = None
 
@@ -108,7 +117,8 @@ class Architecture:
 
     @property
     def num_macs(self) -> int:
-        """Multiply-accumulate units: every fan-out multiplied, times MACs per unit."""
+        """Multiply-accumulate units: the product of every fan-out (peak MACs per cycle is
+        this times ``compute.macs_per_cycle``)."""
         return prod(level.fanout.size for level in self.levels)
 
     def level(self, name: str) -> StorageLevel:

@@ -28,7 +28,7 @@ class YamlMap(Mapping[str, Any]):
     __slots__ = ("_items", "_lines", "file", "line")
 
     def __init__(self, items: dict[str, Any], lines: dict[str, int], file: str,
-                 line: int) -> None:
+                 line: int | None) -> None:
         self._items = items
         self._lines = lines
         self.file = file
@@ -46,7 +46,7 @@ class YamlMap(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"YamlMap({self._items!r})"
 
-    def line_of(self, key: str) -> int:
+    def line_of(self, key: str) -> int | None:
         """The line of ``key``, or of the mapping itself when the key is absent."""
         return self._lines.get(key, self.line)
 
@@ -66,7 +66,8 @@ class YamlSeq(Sequence[Any]):
 
     __slots__ = ("_items", "_lines", "file", "line")
 
-    def __init__(self, items: list[Any], lines: list[int], file: str, line: int) -> None:
+    def __init__(self, items: list[Any], lines: list[int | None], file: str,
+                 line: int | None) -> None:
         self._items = items
         self._lines = lines
         self.file = file
@@ -81,7 +82,7 @@ class YamlSeq(Sequence[Any]):
     def __repr__(self) -> str:
         return f"YamlSeq({self._items!r})"
 
-    def line_of(self, index: int) -> int:
+    def line_of(self, index: int) -> int | None:
         return self._lines[index] if 0 <= index < len(self._lines) else self.line
 
     def error(self, index: int | None, message: str, where: str) -> ConfigError:
@@ -95,6 +96,21 @@ def join_key(where: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{where}[{key}]"
     return f"{where}.{key}" if where else str(key)
+
+
+def from_plain(value: Any, file: str) -> Any:
+    """Plain dicts and lists (built in code, e.g. a config with sweep overrides applied) as
+    ``YamlMap``/``YamlSeq`` without line numbers, so the same checks apply; errors then
+    read ``file: key: …``."""
+    if isinstance(value, YamlMap | YamlSeq):
+        return value
+    if isinstance(value, Mapping):
+        items = {key: from_plain(item, file) for key, item in value.items()}
+        return YamlMap(items, {}, file, None)
+    if isinstance(value, list | tuple):
+        return YamlSeq([from_plain(item, file) for item in value], [None] * len(value), file,
+                       None)
+    return value
 
 
 def to_plain(value: Any) -> Any:
