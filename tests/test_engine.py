@@ -70,6 +70,14 @@ def test_infinite_bandwidth_gives_the_compute_cycles():
     assert timing.total_cycles == 1 + 17 + 1  # one cycle each to fill the first / drain the last
 
 
+def test_unbounded_bandwidth_adds_nothing():
+    channel = DramChannel.of(float("inf"), latency_cycles=0, burst_bytes=64)
+    tiles = [TileWork(fill_bytes=640, compute_cycles=c, writeback_bytes=64) for c in (5, 9, 3)]
+    timing = simulate_tiles(tiles, channel, None)
+    assert timing.total_cycles == timing.compute_cycles == 17
+    assert timing.stall_cycles == 0
+
+
 tile_lists = st.lists(
     st.builds(TileWork, fill_bytes=st.integers(0, 5000), compute_cycles=st.integers(0, 500),
               writeback_bytes=st.integers(0, 2000), buffer_bytes=st.integers(0, 3000),

@@ -44,24 +44,30 @@ class TileWork:
 
 @dataclass(frozen=True, slots=True)
 class DramChannel:
-    bandwidth_bytes_per_cycle: Fraction
+    """``bandwidth_bytes_per_cycle`` is exact (a Fraction) or ``None`` for unbounded."""
+
+    bandwidth_bytes_per_cycle: Fraction | None
     latency_cycles: int
     burst_bytes: int
 
     @classmethod
     def of(cls, bandwidth_bytes_per_cycle: float | Fraction, latency_cycles: int,
            burst_bytes: int) -> DramChannel:
-        bandwidth = Fraction(str(bandwidth_bytes_per_cycle)) \
-            if not isinstance(bandwidth_bytes_per_cycle, Fraction) else bandwidth_bytes_per_cycle
-        if bandwidth <= 0 or burst_bytes < 1 or latency_cycles < 0:
+        if burst_bytes < 1 or latency_cycles < 0 or not bandwidth_bytes_per_cycle > 0:
             raise AccelsimError(
                 f"DRAM needs bandwidth > 0, burst >= 1 byte and latency >= 0, got "
-                f"{float(bandwidth)} B/cycle, {burst_bytes} B, {latency_cycles} cycles")
+                f"{bandwidth_bytes_per_cycle} B/cycle, {burst_bytes} B, {latency_cycles} cycles")
+        if isinstance(bandwidth_bytes_per_cycle, Fraction):
+            bandwidth: Fraction | None = bandwidth_bytes_per_cycle
+        elif math.isinf(bandwidth_bytes_per_cycle):
+            bandwidth = None
+        else:
+            bandwidth = Fraction(str(bandwidth_bytes_per_cycle))
         return cls(bandwidth, latency_cycles, burst_bytes)
 
     def occupancy_cycles(self, num_bytes: int) -> int:
         """Cycles the channel is busy moving ``num_bytes`` (rounded up to whole bursts)."""
-        if num_bytes <= 0:
+        if num_bytes <= 0 or self.bandwidth_bytes_per_cycle is None:
             return 0
         bursts = -(-num_bytes // self.burst_bytes)
         return math.ceil(Fraction(bursts * self.burst_bytes) / self.bandwidth_bytes_per_cycle)
