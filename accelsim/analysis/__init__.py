@@ -1,6 +1,6 @@
 """Nest analysis: dense access counts per storage level and tensor (reads, fills, updates,
 multicast, spatial reduction), computes and cycles, and the sequence of tiles at a level —
-Timeloop's definitions, in closed form per loop level (docs/model-nest-analysis.md).
+Timeloop's definitions, in closed form per loop level (docs/model.md §3).
 
 ``problem`` (loop bounds, tensor projections) → ``nest`` (the flattened nest, per-dimension
 tables) → ``closed_form`` (the sums) → ``analyze`` (``AccessCounts`` per level and tensor);

@@ -1,5 +1,5 @@
 """``analyze(layer, arch, mapping)``: dense access counts per level and tensor, computes and
-cycles with unconstrained bandwidth — Timeloop's definitions (docs/model-nest-analysis.md)."""
+cycles with unconstrained bandwidth — Timeloop's definitions (docs/model.md §3)."""
 
 from __future__ import annotations
 

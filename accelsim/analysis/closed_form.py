@@ -1,5 +1,5 @@
 """Closed-form nest analysis: fills, reads, updates and cycles as sums of per-dimension
-products (docs/model-nest-analysis.md gives every formula).
+products (docs/model.md §3 gives every formula).
 
 A level's fills are a sum over the iterations of the loops above it of the words its tile
 gains. Timeloop's rule, reproduced here: an iteration that advances the innermost loop above
