@@ -115,6 +115,45 @@ def _cmd_trace_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_trace_record(args: argparse.Namespace) -> int:
+    from accelsim.record import require_torch
+
+    require_torch()
+    from accelsim.record.data import Split
+    from accelsim.record.files import RecordRequest, record_from_files
+
+    trace = record_from_files(RecordRequest(
+        model=args.model, weights=args.weights, data=args.data, images=args.images,
+        split=Split(args.split), dataset=args.dataset, output_masks=not args.no_output_masks,
+        threads=args.threads))
+    trace.save(args.output)
+    print(f"wrote {args.output}: {len(trace)} layers of {args.model}, {args.images} images "
+          f"({args.split} split)", file=sys.stderr)
+    return 0
+
+
+def _add_record_command(sub: argparse._SubParsersAction) -> None:
+    rec = sub.add_parser("record", help="record a trace from a PyTorch model on real images "
+                         "(needs the torch extra)")
+    rec.add_argument("--model", required=True, help="model name, e.g. resnet20_cifar10")
+    rec.add_argument("--weights", type=Path, required=True,
+                     help="state dict: .npz (accelsim checkpoint or array file) or .th/.pt/.pth")
+    rec.add_argument("--data", type=Path, required=True,
+                     help="image directory or .zip laid out as <class>/<image>")
+    rec.add_argument("--images", type=_positive_int, default=8,
+                     help="images to record, taken from each class in turn (default 8)")
+    rec.add_argument("--split", choices=("heldout", "train", "all"), default="heldout",
+                     help="which images by index mod 10: 8-9 heldout (default), 0-7 train")
+    rec.add_argument("--dataset", default=None, help="dataset name for the manifest "
+                     "(default: the model's, e.g. cifar10)")
+    rec.add_argument("--no-output-masks", action="store_true",
+                     help="do not record masks after each layer's activation")
+    rec.add_argument("--threads", type=_positive_int, default=1,
+                     help="PyTorch CPU threads (default 1)")
+    rec.add_argument("-o", "--output", type=Path, required=True, help="trace file to write")
+    rec.set_defaults(handler=_cmd_trace_record)
+
+
 def _add_trace_commands(commands: argparse._SubParsersAction) -> None:
     trace = commands.add_parser("trace", help="make, inspect, import and export traces")
     sub = trace.add_subparsers(dest="trace_command", required=True, metavar="COMMAND",
@@ -161,6 +200,161 @@ def _add_trace_commands(commands: argparse._SubParsersAction) -> None:
     exp.add_argument("--layers", default=None, help="comma-separated layer names (default all)")
     exp.set_defaults(handler=_cmd_trace_export)
 
+    _add_record_command(sub)
+
+
+# ----------------------------------------------------------------------------- train
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from accelsim.record import require_torch
+
+    require_torch()
+    from accelsim.train.progress import ProgressBar
+    from accelsim.train.recipe import Recipe
+    from accelsim.train.run import TrainConfig, run_training
+
+    recipe = Recipe(
+        kind=args.recipe, epochs=args.epochs, seed=args.seed, lr=args.lr,
+        batch_size=args.batch_size, a=args.a, lam=args.lam, lam_warmup_epochs=args.lam_warmup,
+        normalisation=args.normalisation, weight_l1=args.weight_l1, prune_ratio=args.prune,
+        prune_scope=args.prune_scope, prune_schedule=args.prune_schedule,
+        prune_start_epoch=args.prune_start, prune_end_epoch=args.prune_end,
+        prune_first_conv=args.prune_first_conv)
+    bar = ProgressBar(recipe.epochs)
+    result = run_training(
+        TrainConfig(model=args.model, data=args.data, output=args.output, recipe=recipe,
+                    weights=args.weights, log=args.log, threads=args.threads,
+                    device=args.device), on_step=bar.step, on_epoch=bar.epoch)
+    print(f"wrote {result.checkpoint} and {result.log}", file=sys.stderr)
+    return 0
+
+
+def _add_train_command(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser(
+        "train", help="dual sparse training: TL1 on activations, magnitude pruning "
+        "(needs the torch extra)")
+    train.add_argument("--model", required=True, help="model name, e.g. resnet20_cifar10")
+    train.add_argument("--weights", type=Path, default=None,
+                       help="initial state dict (default: the seeded random initialisation)")
+    train.add_argument("--data", type=Path, required=True,
+                       help="image directory or .zip as <class>/<image>; index mod 10 in 0-7 "
+                       "trains, 8-9 is held out")
+    train.add_argument("--recipe", choices=("dense", "tl1", "tl1_prune", "prune"),
+                       default="dense", help="what to train (default dense: the lam=0 control)")
+    train.add_argument("--epochs", type=_positive_int, default=10, help="epochs (default 10)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--lr", type=float, default=0.01,
+                       help="peak SGD learning rate, cosine to 0 (default 0.01)")
+    train.add_argument("--batch-size", type=_positive_int, default=128, help="default 128")
+    train.add_argument("--a", type=float, default=1.0, help="TL1 shape parameter a (default 1)")
+    train.add_argument("--lam", type=float, default=0.0, help="TL1 weight lambda (default 0)")
+    train.add_argument("--lam-warmup", type=float, default=0.0, metavar="EPOCHS",
+                       help="ramp lambda linearly from 0 over this many epochs (default 0)")
+    train.add_argument("--normalisation", choices=("mean", "elements"), default="mean",
+                       help="TL1 per tensor mean summed over layers (default), or over all "
+                       "elements")
+    train.add_argument("--weight-l1", type=float, default=0.0,
+                       help="l1 on prunable weights until the pruning masks freeze (default 0)")
+    train.add_argument("--prune", type=float, default=0.0, metavar="RATIO",
+                       help="fraction of weights to prune (default 0)")
+    train.add_argument("--prune-scope", choices=("layer", "global"), default="layer",
+                       help="ratio per layer (default) or one global threshold")
+    train.add_argument("--prune-schedule", choices=("oneshot", "cubic"), default="oneshot",
+                       help="at --prune-start (default), or Zhu & Gupta's cubic ramp to "
+                       "--prune-end")
+    train.add_argument("--prune-start", type=float, default=0.0, metavar="EPOCH",
+                       help="epoch at which pruning starts (default 0)")
+    train.add_argument("--prune-end", type=float, default=0.0, metavar="EPOCH",
+                       help="epoch at which the cubic schedule ends and masks freeze")
+    train.add_argument("--prune-first-conv", action="store_true",
+                       help="prune the first conv too (default: kept dense)")
+    train.add_argument("--threads", type=_positive_int, default=1,
+                       help="PyTorch CPU threads (default 1; results depend on it)")
+    train.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    train.add_argument("--log", type=Path, default=None,
+                       help="JSON log (default: the checkpoint path with .json)")
+    train.add_argument("-o", "--output", type=Path, required=True,
+                       help="checkpoint to write (.npz)")
+    train.set_defaults(handler=_cmd_train)
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def _locate(argument: str, finder) -> str:
+    """Resolve a path or bundled name; a missing path that names a bundled file falls back
+    to it, saying so in one line on stderr."""
+    location = finder(argument, fallback=True)
+    if location.fallback:
+        print(f"accelsim: {argument} does not exist; using the bundled {location.path.name}",
+              file=sys.stderr)
+    return str(location.path)
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+                         f"{name[:40]:<40}")
+        if done == total:
+            sys.stderr.write("\r" + " " * (width + 60) + "\r")
+        sys.stderr.flush()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from accelsim.arch.bundled import find_config
+    from accelsim.arch.loader import load_architecture
+    from accelsim.bundled import find_trace
+    from accelsim.mapping.yaml_io import load_mapping
+    from accelsim.report.run_report import format_run_table
+    from accelsim.simulate import simulate
+    from accelsim.workload.trace import load_trace
+
+    arch = load_architecture(_locate(args.hw, find_config))
+    trace = load_trace(_locate(args.trace, find_trace))
+    mappings = {}
+    for path in args.mapping or ():
+        mapping = load_mapping(path)
+        name = trace.layers[0].layer.name if len(trace) == 1 else mapping.layer
+        if name is None:
+            raise AccelsimError("a mapping file for a multi-layer trace must name its "
+                                "'layer'", file=path, key="layer")
+        mappings[name] = mapping
+    layers = [n for n in args.layers.split(",") if n] if args.layers else None
+    result = simulate(arch, trace, mappings=mappings, layers=layers, progress=_ProgressBar())
+    if args.output is not None:
+        args.output.mkdir(parents=True, exist_ok=True)
+        result.to_csv(args.output / "layers.csv")
+        result.to_json(args.output / "summary.json")
+    print(format_run_table(result))
+    if args.output is not None:
+        print(f"wrote {args.output / 'layers.csv'} and {args.output / 'summary.json'}",
+              file=sys.stderr)
+    return 0
+
+
+def _add_run_command(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser("run", help="simulate a trace on an accelerator, layer by layer")
+    run.add_argument("--hw", required=True,
+                     help="architecture YAML, or a bundled name (eyeriss_like, eyeriss_v1, ...)")
+    run.add_argument("--trace", required=True, help="trace file (.npz) or a bundled trace name")
+    run.add_argument("-o", "--output", type=Path, default=None, metavar="DIR",
+                     help="write DIR/layers.csv and DIR/summary.json")
+    run.add_argument("--mapping", type=Path, action="append", metavar="FILE",
+                     help="fix the mapping of the layer the file names (repeatable)")
+    run.add_argument("--layers", default=None,
+                     help="comma-separated layer names to simulate (default all)")
+    run.set_defaults(handler=_cmd_run)
+
 
 def build_parser() -> argparse.ArgumentParser:
     from accelsim import __version__
@@ -170,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      parser_class=_Parser)
     _add_trace_commands(commands)
+    _add_run_command(commands)
+    _add_train_command(commands)
     return parser
 
 

@@ -1,0 +1,214 @@
+"""``simulate(hw, trace)``: one trace on one accelerator, layer by layer.
+
+For every layer: a mapping (fixed by the user or found by the mapper), the nest analysis'
+access counts, the per-tile schedule timed by the SimPy engine, and the energy of the
+counted actions. Dense and sparse runs take this same path; a dense workload is a trace
+with all-ones masks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping as MappingType, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from accelsim.analysis.analyze import analyze
+from accelsim.analysis.counts import NestAnalysis
+from accelsim.arch.loader import load_architecture
+from accelsim.arch.spec import Architecture, Tensor
+from accelsim.config.keys import did_you_mean
+from accelsim.energy import ActionCounts, EnergyBreakdown, energy
+from accelsim.errors import AccelsimError
+from accelsim.mapping.action_counts import action_counts
+from accelsim.mapping.mapper import search
+from accelsim.mapping.model import Mapping
+from accelsim.sim.engine import DramChannel, Timing, simulate_tiles
+from accelsim.sim.schedule import BOUNDARY_LEVEL, dense_schedule
+from accelsim.workload.effectual import effectual_macs
+from accelsim.workload.trace import LayerTrace, Trace, load_trace
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerResult:
+    """Everything reported for one layer."""
+
+    name: str
+    geometry: str
+    dense_macs: int
+    effectual_macs: int
+    mapping: Mapping
+    analysis: NestAnalysis
+    timing: Timing
+    energy: EnergyBreakdown
+    dram_read_bytes: MappingType[Tensor, int]
+    dram_write_bytes: MappingType[Tensor, int]
+    peak_macs_per_cycle: int
+
+    @property
+    def utilization(self) -> float:
+        """MACs performed over what the array could do in the layer's total cycles."""
+        capacity = self.timing.total_cycles * self.peak_macs_per_cycle
+        return self.analysis.computes / capacity if capacity else 0.0
+
+    @property
+    def dram_bytes(self) -> int:
+        return sum(self.dram_read_bytes.values()) + sum(self.dram_write_bytes.values())
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """One trace on one architecture: per-layer results in trace order."""
+
+    arch: Architecture
+    trace: Trace
+    layers: tuple[LayerResult, ...]
+
+    @property
+    def total_cycles(self) -> int:
+        return sum(layer.timing.total_cycles for layer in self.layers)
+
+    @property
+    def compute_cycles(self) -> int:
+        return sum(layer.timing.compute_cycles for layer in self.layers)
+
+    @property
+    def stall_cycles(self) -> int:
+        return sum(layer.timing.stall_cycles for layer in self.layers)
+
+    @property
+    def dense_macs(self) -> int:
+        return sum(layer.dense_macs for layer in self.layers)
+
+    @property
+    def effectual_macs(self) -> int:
+        return sum(layer.effectual_macs for layer in self.layers)
+
+    @property
+    def energy_pj(self) -> float:
+        return sum(layer.energy.total_pj for layer in self.layers)
+
+    @property
+    def dram_bytes(self) -> int:
+        return sum(layer.dram_bytes for layer in self.layers)
+
+    @property
+    def utilization(self) -> float:
+        peak = self.layers[0].peak_macs_per_cycle if self.layers else 0
+        capacity = self.total_cycles * peak
+        computes = sum(layer.analysis.computes for layer in self.layers)
+        return computes / capacity if capacity else 0.0
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        from accelsim.report.run_report import write_layers_csv
+
+        write_layers_csv(self, path)
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        from accelsim.report.run_report import write_summary_json
+
+        write_summary_json(self, path)
+
+
+def _resolve_arch(hw: str | os.PathLike[str] | Architecture) -> Architecture:
+    return hw if isinstance(hw, Architecture) else load_architecture(hw)
+
+
+def _resolve_trace(trace: str | os.PathLike[str] | Trace) -> Trace:
+    return trace if isinstance(trace, Trace) else load_trace(trace)
+
+
+def select_layers(trace: Trace, names: Sequence[str] | None) -> tuple[LayerTrace, ...]:
+    """The trace's layers, or those named (in trace order); an unknown name is an error."""
+    if not names:
+        return trace.layers
+    known = [lt.layer.name for lt in trace.layers]
+    for name in names:
+        if name not in known:
+            raise AccelsimError(f"no layer named {name!r}{did_you_mean(name, known)}",
+                                file=trace.path, key="--layers")
+    wanted = set(names)
+    return tuple(lt for lt in trace.layers if lt.layer.name in wanted)
+
+
+def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
+                   mapping: Mapping | None = None) -> LayerResult:
+    """Map (unless ``mapping`` is given), analyse, time and price one layer."""
+    layer = layer_trace.layer
+    if mapping is None:
+        found = search(layer, arch)
+        mapping, analysis = found.mapping, found.analysis
+    else:
+        analysis = analyze(layer, arch, mapping)
+    schedule = dense_schedule(layer, arch, mapping, analysis)
+    dram = arch.dram
+    channel = DramChannel.of(dram.bandwidth_bytes_per_cycle, dram.latency_cycles,
+                             dram.burst_bytes)
+    timing = simulate_tiles(schedule.tiles, channel,
+                            arch.levels[BOUNDARY_LEVEL].capacity_bytes)
+    counts: ActionCounts = action_counts(analysis, arch, cycles=timing.total_cycles)
+    breakdown = energy(counts, arch.energy)
+    word_bytes = arch.levels[0].word_bits / 8
+    return LayerResult(
+        name=layer.name,
+        geometry=layer.describe(),
+        dense_macs=layer.macs,
+        effectual_macs=effectual_macs(layer_trace),
+        mapping=mapping,
+        analysis=analysis,
+        timing=timing,
+        energy=breakdown,
+        dram_read_bytes={t: round(w * word_bytes) for t, w in schedule.dram_read_words.items()},
+        dram_write_bytes={t: round(w * word_bytes)
+                          for t, w in schedule.dram_write_words.items()},
+        peak_macs_per_cycle=arch.num_macs * arch.compute.macs_per_cycle,
+    )
+
+
+def simulate(hw: str | os.PathLike[str] | Architecture, trace: str | os.PathLike[str] | Trace,
+             *, mappings: MappingType[str, Mapping] | None = None,
+             layers: Sequence[str] | None = None, progress: Progress | None = None
+             ) -> RunResult:
+    """Simulate ``trace`` on ``hw`` (a config path, a bundled name, or an Architecture).
+
+    ``mappings`` fixes the mapping of named layers; the mapper chooses the others.
+    ``progress(done, total, layer_name)`` is called after each layer.
+    """
+    arch = _resolve_arch(hw)
+    loaded = _resolve_trace(trace)
+    chosen = select_layers(loaded, layers)
+    fixed = dict(mappings or {})
+    known = {lt.layer.name for lt in loaded.layers}
+    for name in fixed:
+        if name not in known:
+            raise AccelsimError(f"a mapping is given for layer {name!r}, which the trace does "
+                                f"not have{did_you_mean(name, sorted(known))}",
+                                file=loaded.path, key="--mapping")
+    results = []
+    for done, layer_trace in enumerate(chosen, start=1):
+        try:
+            results.append(simulate_layer(layer_trace, arch, fixed.get(layer_trace.layer.name)))
+        except AccelsimError as err:
+            if err.key is None and err.file is None:
+                raise type(err)(err.message, key=f"layer {layer_trace.layer.name!r}") from None
+            raise
+        if progress is not None:
+            progress(done, len(chosen), layer_trace.layer.name)
+    return RunResult(arch=arch, trace=loaded, layers=tuple(results))
+
+
+def result_summary(result: RunResult) -> dict[str, Any]:
+    """Network totals as plain data (used by reports and comparisons)."""
+    return {
+        "layers": len(result.layers),
+        "total_cycles": result.total_cycles,
+        "compute_cycles": result.compute_cycles,
+        "stall_cycles": result.stall_cycles,
+        "utilization": result.utilization,
+        "dense_macs": result.dense_macs,
+        "effectual_macs": result.effectual_macs,
+        "energy_pj": result.energy_pj,
+        "dram_bytes": result.dram_bytes,
+    }
