@@ -9,7 +9,8 @@ with all-ones masks.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping as MappingType, Sequence
+from collections.abc import Callable, Sequence
+from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 from typing import Any
 
