@@ -315,8 +315,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from accelsim.arch.loader import load_architecture
     from accelsim.bundled import find_trace
     from accelsim.mapping.yaml_io import load_mapping
+    from accelsim.pipeline import simulate
     from accelsim.report.run_report import format_run_table
-    from accelsim.simulate import simulate
     from accelsim.workload.trace import load_trace
 
     arch = load_architecture(_locate(args.hw, find_config))
@@ -336,6 +336,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result.to_csv(args.output / "layers.csv")
         result.to_json(args.output / "summary.json")
     print(format_run_table(result))
+    if args.show_mappings:
+        from accelsim.mapping.printout import format_mapping
+
+        geometry = {lt.layer.name: lt.layer for lt in trace.layers}
+        for layer_result in result.layers:
+            print(f"\n=== {layer_result.name} ({layer_result.geometry})\n")
+            print(format_mapping(layer_result.mapping, geometry[layer_result.name],
+                                 result.arch))
     if args.output is not None:
         print(f"wrote {args.output / 'layers.csv'} and {args.output / 'summary.json'}",
               file=sys.stderr)
@@ -353,6 +361,8 @@ def _add_run_command(commands: argparse._SubParsersAction) -> None:
                      help="fix the mapping of the layer the file names (repeatable)")
     run.add_argument("--layers", default=None,
                      help="comma-separated layer names to simulate (default all)")
+    run.add_argument("--show-mappings", action="store_true",
+                     help="print each layer's mapping as a loop nest (like Timeloop's map.txt)")
     run.set_defaults(handler=_cmd_run)
 
 

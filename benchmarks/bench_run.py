@@ -15,7 +15,7 @@ import time
 from accelsim.arch.loader import load_architecture
 from accelsim.bundled import find_trace
 from accelsim.mapping.mapper import clear_cache, search
-from accelsim.simulate import simulate
+from accelsim.pipeline import simulate
 from accelsim.workload.effectual import effectual_macs
 from accelsim.workload.trace import load_trace
 

@@ -10,7 +10,7 @@ import pytest
 
 from accelsim.arch.loader import load_architecture
 from accelsim.mapping.yaml_io import load_mapping
-from accelsim.simulate import simulate
+from accelsim.pipeline import simulate
 from accelsim.workload.importers import import_workload
 from tests.conftest import REPO, shared_file
 
@@ -120,3 +120,24 @@ def test_timeloop_designs_end_to_end(arch_file, design, problem, cycles, energy_
     assert result.timing.total_cycles == cycles
     assert result.energy.total_pj / 1e6 == pytest.approx(energy_uj, rel=0.02)
     assert result.energy.total_pj / 1e6 == pytest.approx(energy_uj, rel=1e-4)
+
+
+def test_python_api_takes_bundled_names_and_matches_the_cli(tmp_path, cli):
+    import accelsim
+
+    first = accelsim.simulate("eyeriss_v1", "resnet18", layers=["fc", "layer4.1.conv2"])
+    again = accelsim.simulate("eyeriss_v1", "resnet18", layers=["fc", "layer4.1.conv2"])
+    assert [layer.name for layer in first.layers] == ["layer4.1.conv2", "fc"]
+    first.to_csv(tmp_path / "api.csv")
+    again.to_csv(tmp_path / "again.csv")
+    assert (tmp_path / "api.csv").read_bytes() == (tmp_path / "again.csv").read_bytes()
+    result = cli("run", "--hw", "eyeriss_v1", "--trace", "resnet18", "--layers",
+                 "fc,layer4.1.conv2", "-o", str(tmp_path / "cli"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cli" / "layers.csv").read_bytes() == (tmp_path / "api.csv").read_bytes()
+    # The effectual MACs reported are the trace's exact count.
+    from accelsim.workload.effectual import effectual_macs
+    from accelsim.workload.trace import load_trace
+
+    trace = load_trace(REPO / "traces" / "resnet18.npz")
+    assert first.layers[1].effectual_macs == effectual_macs(trace.layer("fc"))

@@ -18,8 +18,8 @@ from accelsim.arch.echo import architecture_to_dict
 from accelsim.arch.spec import Tensor
 from accelsim.atomic import write_text_atomic
 from accelsim.mapping.model import Mapping
+from accelsim.pipeline import LayerResult, RunResult, result_summary
 from accelsim.report.table import render_table
-from accelsim.simulate import LayerResult, RunResult, result_summary
 
 _TENSORS = (Tensor.WEIGHTS, Tensor.INPUTS, Tensor.OUTPUTS)
 

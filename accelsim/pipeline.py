@@ -18,6 +18,7 @@ from accelsim.analysis.analyze import analyze
 from accelsim.analysis.counts import NestAnalysis
 from accelsim.arch.loader import load_architecture
 from accelsim.arch.spec import Architecture, Tensor
+from accelsim.bundled import find_trace
 from accelsim.config.keys import did_you_mean
 from accelsim.energy import ActionCounts, EnergyBreakdown, energy
 from accelsim.errors import AccelsimError
@@ -118,7 +119,8 @@ def _resolve_arch(hw: str | os.PathLike[str] | Architecture) -> Architecture:
 
 
 def _resolve_trace(trace: str | os.PathLike[str] | Trace) -> Trace:
-    return trace if isinstance(trace, Trace) else load_trace(trace)
+    """A Trace, a trace file, or a bundled trace's name (``resnet18``)."""
+    return trace if isinstance(trace, Trace) else load_trace(find_trace(trace).path)
 
 
 def select_layers(trace: Trace, names: Sequence[str] | None) -> tuple[LayerTrace, ...]:
