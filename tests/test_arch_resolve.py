@@ -65,6 +65,15 @@ def test_unknown_names_and_missing_files(tmp_path, monkeypatch):
         "folder: is a directory, expected a YAML file or a bundled config name"
 
 
+def _can_build_wheels_offline() -> bool:
+    if find_spec("setuptools") is None:
+        return False
+    import setuptools
+
+    major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
+    return (major, minor) >= (70, 1) or find_spec("wheel") is not None
+
+
 def test_non_editable_install_has_the_bundled_configs(tmp_path):
     """``pip install --target`` of a copy of the source tree (a regular, non-editable
     install), then a bare name resolved from an unrelated directory."""
@@ -75,8 +84,9 @@ def test_non_editable_install_has_the_bundled_configs(tmp_path):
     shutil.copytree(REPO / "accelsim", source / "accelsim",
                     ignore=shutil.ignore_patterns("__pycache__"))
     target = tmp_path / "site"
-    # Offline with the setuptools at hand; else pip fetches the build backend as usual.
-    offline = ["--no-index", "--no-build-isolation"] if find_spec("setuptools") else []
+    # Offline with the setuptools at hand when it can build wheels by itself (>= 70.1, or
+    # with the ``wheel`` package); else pip fetches the build backend as usual.
+    offline = ["--no-index", "--no-build-isolation"] if _can_build_wheels_offline() else []
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *offline,
          "--target", str(target), str(source)],
