@@ -20,14 +20,14 @@ from accelsim.arch.loader import load_architecture
 from accelsim.arch.spec import Architecture, Tensor
 from accelsim.bundled import find_trace
 from accelsim.config.keys import did_you_mean
-from accelsim.energy import ActionCounts, EnergyBreakdown, energy
+from accelsim.energy import EnergyBreakdown, energy
 from accelsim.errors import AccelsimError
-from accelsim.mapping.action_counts import action_counts
 from accelsim.mapping.mapper import search
 from accelsim.mapping.model import Mapping
 from accelsim.sim.engine import DramChannel, Timing, simulate_tiles
-from accelsim.sim.schedule import BOUNDARY_LEVEL, dense_schedule
-from accelsim.workload.effectual import effectual_macs
+from accelsim.sim.schedule import BOUNDARY_LEVEL, build_schedule, compute_skips
+from accelsim.sparsity.actions import MacTotals, SparseCount, energy_actions, sparse_counts
+from accelsim.sparsity.work import TileWorkCounts, tile_work
 from accelsim.workload.trace import LayerTrace, Trace, load_trace
 
 Progress = Callable[[int, int, str], None]
@@ -48,6 +48,8 @@ class LayerResult:
     dram_read_bytes: MappingType[Tensor, int]
     dram_write_bytes: MappingType[Tensor, int]
     peak_macs_per_cycle: int
+    sparse_counts: tuple[SparseCount, ...]
+    imbalance: float
 
     @property
     def utilization(self) -> float:
@@ -145,20 +147,25 @@ def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
         mapping, analysis = found.mapping, found.analysis
     else:
         analysis = analyze(layer, arch, mapping)
-    schedule = dense_schedule(layer, arch, mapping, analysis)
+    work = tile_work(layer_trace, arch, mapping)
+    schedule = build_schedule(layer, arch, mapping, analysis, work)
     dram = arch.dram
     channel = DramChannel.of(dram.bandwidth_bytes_per_cycle, dram.latency_cycles,
                              dram.burst_bytes)
     timing = simulate_tiles(schedule.tiles, channel,
                             arch.levels[BOUNDARY_LEVEL].capacity_bytes)
-    counts: ActionCounts = action_counts(analysis, arch, cycles=timing.total_cycles)
-    breakdown = energy(counts, arch.energy)
+    totals = MacTotals(dense=int(work.dense_macs.sum()),
+                       input_nonzero=int(work.input_nonzero_macs.sum()),
+                       weight_nonzero=int(work.weight_nonzero_macs.sum()),
+                       effectual=int(work.effectual_macs.sum()))
+    counts = sparse_counts(analysis, arch, totals)
+    breakdown = energy(energy_actions(counts, analysis, timing.total_cycles), arch.energy)
     word_bytes = arch.levels[0].word_bits / 8
     return LayerResult(
         name=layer.name,
         geometry=layer.describe(),
         dense_macs=layer.macs,
-        effectual_macs=effectual_macs(layer_trace),
+        effectual_macs=totals.effectual,
         mapping=mapping,
         analysis=analysis,
         timing=timing,
@@ -167,7 +174,18 @@ def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
         dram_write_bytes={t: round(w * word_bytes)
                           for t, w in schedule.dram_write_words.items()},
         peak_macs_per_cycle=arch.num_macs * arch.compute.macs_per_cycle,
+        sparse_counts=counts,
+        imbalance=_imbalance(work, arch),
     )
+
+
+def _imbalance(work: TileWorkCounts, arch: Architecture) -> float:
+    """Busiest unit over mean unit, weighted by tile: Σ_t max_u / Σ_t mean_u of the work the
+    MACs spend cycles on (1.0 = perfectly balanced)."""
+    per_unit = work.work(*compute_skips(arch))
+    if per_unit.size == 0 or not per_unit.any():
+        return 1.0
+    return float(per_unit.max(axis=1).sum() * per_unit.shape[1] / per_unit.sum())
 
 
 def simulate(hw: str | os.PathLike[str] | Architecture, trace: str | os.PathLike[str] | Trace,

@@ -128,27 +128,27 @@ def test_architecture_is_frozen(tmp_path):
     ("    depth: 1024\n", "    dept: 1024\n",
      "9: levels[0]: unknown key 'dept' (did you mean 'depth'?); expected one of name, keeps, "
      "word_bits, width_bits, depth, banks, read_bandwidth_words_per_cycle, "
-     "write_bandwidth_words_per_cycle, fanout"),
+     "write_bandwidth_words_per_cycle, fanout, compression, sparse"),
     ("clock_mhz: 500\n", "clock_hz: 500\n",
      "2: unknown key 'clock_hz' (did you mean 'clock_mhz'?); expected one of version, name, "
      "clock_mhz, word_bits, dataflow, dram, levels, compute, energy"),
     ("  bandwidth_bytes_per_cycle: 16\n", "  bandwidth_gb_per_s: 16\n",
      "5: dram: unknown key 'bandwidth_gb_per_s' (accelsim's key is 'bandwidth_bytes_per_cycle'"
      " = GB/s × 1000 / clock_mhz); expected one of name, word_bits, width_bits, "
-     "bandwidth_bytes_per_cycle, latency_cycles, burst_bytes"),
+     "bandwidth_bytes_per_cycle, latency_cycles, burst_bytes, compression, sparse"),
     ("    depth: 1024\n", "    depth: 1024\n    datawidth: 8\n",
      "10: levels[0]: unknown key 'datawidth' (accelsim's key is 'word_bits'); expected one of "
      "name, keeps, word_bits, width_bits, depth, banks, read_bandwidth_words_per_cycle, "
-     "write_bandwidth_words_per_cycle, fanout"),
+     "write_bandwidth_words_per_cycle, fanout, compression, sparse"),
     ("    fanout: {x: 4, y: 2}\n", "    meshX: 4\n",
      "11: levels[0]: unknown key 'meshX' (accelsim's key is 'fanout: {x: …}'); expected one of "
      "name, keeps, word_bits, width_bits, depth, banks, read_bandwidth_words_per_cycle, "
-     "write_bandwidth_words_per_cycle, fanout"),
+     "write_bandwidth_words_per_cycle, fanout, compression, sparse"),
     ("    fanout: {x: 4, y: 2}\n", "    fanout: {x: 4, z: 2}\n",
      "11: levels[0].fanout: unknown key 'z'; expected one of x, y"),
     ("compute: {}\n", "compute: {mac_per_cycle: 2}\n",
      "15: compute: unknown key 'mac_per_cycle' (did you mean 'macs_per_cycle'?); expected one "
-     "of name, macs_per_cycle, word_bits"),
+     "of name, macs_per_cycle, word_bits, sparse"),
     ("    reg: {pj_per: word, read_pj: 0.1}\n", "    reg: {pj_per: word, read: 0.1}\n",
      "20: energy.components.reg: unknown key 'read' (did you mean 'read_pj'?); expected one of "
      "pj_per, read_pj, write_pj, update_pj, gated_read_pj, gated_write_pj, gated_update_pj, "
@@ -226,12 +226,13 @@ def test_architecture_is_frozen(tmp_path):
     ("  preset: eyeriss_65nm\n  components:\n", "  componentz:\n",
      "17: energy: unknown key 'componentz' (did you mean 'components'?); expected one of "
      "preset, components"),
-    # reserved for issue 4
-    ("    depth: 1\n", "    depth: 1\n    compression: {inputs: rle}\n",
-     "15: levels[1].compression: not supported yet: per-tensor compression formats (none, "
-     "bitmask, rle, csr, csc, zero_run) arrive in issue 4"),
+    # sparse keys live on the levels and compute (more cases in tests/test_sparse_config.py)
+    ("    depth: 1\n", "    depth: 1\n    compression: {weights: rle}\n",
+     "15: levels[1].compression.weights: expected a mapping, got 'rle'"),
     ("version: 1\n", "version: 1\nsparse: {}\n",
-     "2: sparse: not supported yet: gate/skip sparse features per operand arrive in issue 4"),
+     "2: unknown key 'sparse' (accelsim's key is 'sparse' on each level and on 'compute'); "
+     "expected one of version, name, clock_mhz, word_bits, dataflow, dram, levels, compute, "
+     "energy"),
 ])
 def test_one_line_errors(tmp_path, old, new, expected):
     assert old in MINIMAL

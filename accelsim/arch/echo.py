@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from accelsim.arch.schema import SCHEMA_VERSION
-from accelsim.arch.spec import Architecture, StorageLevel, Tensor
+from accelsim.arch.spec import Architecture, SparseFeatures, StorageLevel, Tensor
 from accelsim.energy.table import ACCESS_FIELDS, ComponentEnergy
+from accelsim.sparsity.formats import OPTIONAL_PARAMETERS
 
 
 def architecture_to_dict(arch: Architecture) -> dict[str, Any]:
@@ -24,10 +25,12 @@ def architecture_to_dict(arch: Architecture) -> dict[str, Any]:
                     "width_bits": dram.width_bits,
                     "bandwidth_bytes_per_cycle": arch.dram.bandwidth_bytes_per_cycle,
                     "latency_cycles": arch.dram.latency_cycles,
-                    "burst_bytes": arch.dram.burst_bytes}
+                    "burst_bytes": arch.dram.burst_bytes, **_sparse_keys(dram)}
     data["levels"] = [_level(level) for level in levels]
     data["compute"] = {"name": arch.compute.name, "macs_per_cycle": arch.compute.macs_per_cycle,
                        "word_bits": arch.compute.word_bits}
+    if arch.compute.sparse:
+        data["compute"]["sparse"] = _actions(arch.compute.sparse)
     if arch.energy is not None:
         data["energy"] = {"components": {entry.name: _component(entry)
                                          for entry in arch.energy.components}}
@@ -45,7 +48,33 @@ def _level(level: StorageLevel) -> dict[str, Any]:
     for key in ("read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle"):
         if getattr(level, key) is not None:  # absent = unbounded
             data[key] = getattr(level, key)
+    data.update(_sparse_keys(level))
     return data
+
+
+def _sparse_keys(level: StorageLevel) -> dict[str, Any]:
+    """``compression`` and ``sparse`` when the level has them (every width explicit)."""
+    data: dict[str, Any] = {}
+    if level.compression:
+        data["compression"] = {
+            tensor.value: {"format": spec.format.value, "value_bits": spec.value_bits,
+                           **{name: getattr(spec, name) for name in OPTIONAL_PARAMETERS
+                              if getattr(spec, name) is not None}}
+            for tensor, spec in level.compression}
+    if level.sparse:
+        data["sparse"] = _actions(level.sparse)
+    return data
+
+
+def _actions(features: SparseFeatures) -> list[dict[str, Any]]:
+    out = []
+    for action in features.actions:
+        entry: dict[str, Any] = {"kind": action.kind.value}
+        if action.target is not None:
+            entry["target"] = action.target.value
+        entry["condition_on"] = [t.value for t in Tensor if t in action.condition_on]
+        out.append(entry)
+    return out
 
 
 def _component(entry: ComponentEnergy) -> dict[str, Any]:

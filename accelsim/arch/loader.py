@@ -15,6 +15,7 @@ from typing import Any
 from accelsim.arch.bundled import find_config
 from accelsim.arch.energy_section import energy_table
 from accelsim.arch.schema import TOP
+from accelsim.arch.sparse_section import compression_specs, compute_sparse, level_sparse
 from accelsim.arch.spec import (
     ALL_TENSORS,
     Architecture,
@@ -88,9 +89,10 @@ def _level(values: Mapping[str, Any], node: YamlMap, where: str, default_word_bi
         raise node.error("keeps", "expected at least one of weights, inputs, outputs, got []",
                          where)
     fanout = values.get("fanout") or {"x": 1, "y": 1}
+    kept = keeps if keeps is not None else frozenset(Tensor(t) for t in values["keeps"])
     return StorageLevel(
         name=values["name"],
-        keeps=keeps if keeps is not None else frozenset(Tensor(t) for t in values["keeps"]),
+        keeps=kept,
         word_bits=word_bits,
         width_bits=width_bits,
         depth=values.get("depth"),
@@ -101,6 +103,9 @@ def _level(values: Mapping[str, Any], node: YamlMap, where: str, default_word_bi
             values.get("write_bandwidth_words_per_cycle")),
         fanout=Fanout(fanout["x"], fanout["y"]),
         is_dram=keeps is not None,
+        compression=compression_specs(values["compression"], node, where, kept, word_bits,
+                                      width_bits),
+        sparse=level_sparse(values["sparse"], node, where, kept),
     )
 
 
@@ -112,7 +117,8 @@ def _finite_or_none(value: float | None) -> float | None:
 def _compute(values: Mapping[str, Any], node: YamlMap, default_word_bits: int | None
              ) -> ComputeSpec:
     return ComputeSpec(values["macs_per_cycle"],
-                       _word_bits(values, node, "compute", default_word_bits), values["name"])
+                       _word_bits(values, node, "compute", default_word_bits), values["name"],
+                       compute_sparse(values["sparse"], node, "compute"))
 
 
 def _check_unique_names(levels: list[StorageLevel], compute: ComputeSpec, node: YamlMap

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from accelsim.energy.table import EnergyTable
+    from accelsim.sparsity.formats import CompressionSpec
 
 
 class Tensor(str, Enum):
@@ -29,6 +30,66 @@ ALL_TENSORS = frozenset(Tensor)
 DATAFLOW_NAMES = ("row_stationary", "weight_stationary", "output_stationary",
                   "input_stationary")
 """The dataflow templates an architecture may name as its default (``dataflow:``)."""
+
+
+class Policy(str, Enum):
+    """What the hardware does with an action whose operand is zero: nothing, gate it (the
+    unit idles: energy saved, cycle not), or skip it (neither energy nor the cycle spent)."""
+
+    NONE = "none"
+    GATE = "gate"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class SparseAction:
+    """Gate or skip ``target``'s accesses at a level (``None``: the MACs themselves) when
+    any tensor of ``condition_on`` is zero at the coordinates the access serves.
+
+    Sparseloop's ``action_optimization``: at Eyeriss's weights_spad, ``gate`` weights on
+    ``{inputs}`` (a weight read whose input activation is zero is gated); at the MACs,
+    ``skip`` on ``{inputs, weights}`` performs only effectual MACs. A tensor may condition
+    on itself (skip reading its own zeros, as a compressed format allows).
+    """
+
+    kind: Policy
+    target: Tensor | None
+    condition_on: frozenset[Tensor]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", Policy(self.kind))
+        if self.target is not None:
+            object.__setattr__(self, "target", Tensor(self.target))
+        object.__setattr__(self, "condition_on", frozenset(Tensor(t) for t in self.condition_on))
+        if self.kind is Policy.NONE:
+            raise ValueError("a SparseAction gates or skips; 'none' is no action")
+        if not self.condition_on:
+            raise ValueError("a SparseAction needs at least one tensor to condition on")
+
+
+@dataclass(frozen=True, slots=True)
+class SparseFeatures:
+    """The sparse actions of one component (a storage level or the compute units); the
+    default, no actions, is dense hardware. At most one action per kind and target."""
+
+    actions: tuple[SparseAction, ...] = ()
+
+    def policy(self, target: Tensor | None) -> Policy:
+        """``skip`` if any action skips ``target``, else ``gate`` if one gates it."""
+        kinds = {action.kind for action in self.actions if action.target == target}
+        return Policy.SKIP if Policy.SKIP in kinds else \
+            Policy.GATE if Policy.GATE in kinds else Policy.NONE
+
+    def condition_on(self, target: Tensor | None, kind: Policy) -> frozenset[Tensor]:
+        """The tensors on whose zeros ``target`` is gated (``kind`` gate) or skipped (skip);
+        empty when no such action exists."""
+        for action in self.actions:
+            if action.target == target and action.kind is kind:
+                return action.condition_on
+        return frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.actions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +122,19 @@ class StorageLevel:
     write_bandwidth_words_per_cycle: float | None = None
     fanout: Fanout = field(default_factory=Fanout)
     is_dram: bool = False
+    compression: tuple[tuple[Tensor, CompressionSpec], ...] = ()
+    """Formats of the tensors stored compressed here; a tensor left out is ``none``."""
+    sparse: SparseFeatures = SparseFeatures()
+
+    def compression_of(self, tensor: Tensor) -> CompressionSpec:
+        """``tensor``'s format here; uncompressed words of ``word_bits`` when not given."""
+        # Imported here, not at the top: accelsim.sparsity may import the architecture.
+        from accelsim.sparsity.formats import CompressionSpec, Format
+
+        for kept, spec in self.compression:
+            if kept is tensor:
+                return spec
+        return CompressionSpec(Format.NONE, value_bits=self.word_bits)
 
     @property
     def block_words(self) -> int:
@@ -96,6 +170,8 @@ class ComputeSpec:
     macs_per_cycle: int = 1
     word_bits: int = 16
     name: str = "mac"
+    sparse: SparseFeatures = SparseFeatures()
+    """Actions with ``target`` ``None``: MACs gated or skipped on zero operands."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +202,12 @@ class Architecture:
             if level.name == name:
                 return level
         raise KeyError(name)
+
+    def sparse_features(self, name: str) -> SparseFeatures:
+        """The sparse actions of the level or compute units called ``name``."""
+        if name == self.compute.name:
+            return self.compute.sparse
+        return self.level(name).sparse
 
     def level_index(self, name: str) -> int:
         for index, level in enumerate(self.levels):

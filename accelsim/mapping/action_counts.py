@@ -12,32 +12,27 @@ from __future__ import annotations
 
 from accelsim.analysis.counts import NestAnalysis
 from accelsim.arch.spec import Architecture
-from accelsim.energy.counts import ActionCount, ActionCounts, leak_counts
+from accelsim.energy.counts import ActionCount, ActionCounts
 from accelsim.energy.model import EnergyBreakdown, energy
 from accelsim.energy.table import Action
+from accelsim.sparsity.actions import MacTotals, energy_actions, sparse_counts
 
 
 def action_counts(analysis: NestAnalysis, arch: Architecture, *, cycles: int | None = None,
                   compute_leak: bool = False) -> ActionCounts:
-    """Every dense action of ``analysis`` on ``arch``, ready for ``energy(counts, table)``.
+    """Every dense action of ``analysis`` on ``arch``, ready for ``energy(counts, table)``:
+    the sparse accounting (``accelsim.sparsity.actions``) with every operand non-zero.
 
     Leakage runs for ``cycles`` (the timing engine's total, stalls included) or, by
     default, the analysis' cycles with unconstrained bandwidth.
     """
     cycles = analysis.cycles if cycles is None else cycles
-    items = [ActionCount(arch.compute.name, Action.COMPUTE, analysis.computes)]
-    instances: dict[str, int] = {}
-    for count in analysis.counts:
-        for action, words in ((Action.READ, count.reads), (Action.WRITE, count.fills),
-                              (Action.UPDATE, count.updates)):
-            if words:
-                items.append(ActionCount(count.level, action, words, count.tensor))
-        instances.setdefault(count.level, count.instances)
-    items.extend(leak_counts(instances, cycles))
+    dense = MacTotals.all_effectual(analysis.computes)
+    counts = energy_actions(sparse_counts(analysis, arch, dense), analysis, cycles)
     if compute_leak:
-        items.append(ActionCount(arch.compute.name, Action.LEAK,
-                                 analysis.utilized_macs * cycles))
-    return ActionCounts.of(items)
+        counts += ActionCounts.of([ActionCount(arch.compute.name, Action.LEAK,
+                                               analysis.utilized_macs * cycles)])
+    return counts
 
 
 def analysis_energy(analysis: NestAnalysis, arch: Architecture) -> EnergyBreakdown | None:

@@ -11,12 +11,13 @@ below DRAM). Per tile:
   DRAM updates when outputs bypass it);
 - ``buffer`` / ``output_buffer`` — the boundary level's tile of inputs and weights / of
   outputs, in bytes;
-- ``compute_cycles`` — the valid temporal iterations of every loop below the boundary for
-  this tile (spatial loops run in parallel), so that over all tiles they add up to the
-  nest analysis' cycles, stretched by the bandwidth throttle of the on-chip levels.
+- ``compute_cycles`` — the busiest MAC unit's work in this tile (``sparsity.work``: units
+  synchronise at tile boundaries), counting every MAC unless the MACs *skip* zero operands,
+  then only those with non-zero skipped operands; for a dense run this is the valid temporal
+  iterations below the boundary, so the tiles add up to the nest analysis' cycles. Then
+  stretched by the bandwidth throttle of the on-chip levels.
 
-This module is the *dense* source of per-tile work; the sparse one (issue 4) replaces the
-words and cycles with those of the actual data, and the engine stays the same.
+A dense run is a run with all-ones masks: the same schedule, the same engine.
 """
 
 from __future__ import annotations
@@ -28,12 +29,11 @@ from math import ceil
 import numpy as np
 
 from accelsim.analysis.counts import NestAnalysis
-from accelsim.analysis.nest import Nest
-from accelsim.analysis.problem import Problem
 from accelsim.analysis.tiles import tile_sequence
-from accelsim.arch.spec import Architecture, Tensor
-from accelsim.mapping.model import DIMS, Mapping
+from accelsim.arch.spec import Architecture, Policy, Tensor
+from accelsim.mapping.model import Mapping
 from accelsim.sim.engine import TileWork
+from accelsim.sparsity.work import TileWorkCounts
 from accelsim.workload.layer import Layer
 
 BOUNDARY_LEVEL = 1
@@ -76,25 +76,6 @@ def bandwidth_throttle(analysis: NestAnalysis, arch: Architecture) -> Fraction:
     return worst
 
 
-def _inner_positions(nest: Nest, dim: str, boundary: int) -> np.ndarray:
-    """Offsets (sorted) of the temporal loops of ``dim`` at or below the boundary level."""
-    offsets = np.zeros(1, dtype=np.int64)
-    for loop in nest.loops:
-        if loop.dim == dim and loop.level >= boundary and not loop.spatial:
-            offsets = (offsets[:, None] + np.arange(loop.bound) * loop.stride).reshape(-1)
-    return np.sort(offsets)
-
-
-def _tile_cycles(nest: Nest, starts: np.ndarray, boundary: int) -> np.ndarray:
-    """Valid temporal iterations below the boundary for each tile (spatial index 0)."""
-    cycles = np.ones(len(starts), dtype=np.int64)
-    for column, dim in enumerate(DIMS):
-        offsets = _inner_positions(nest, dim, boundary)
-        limit = nest.problem.size(dim) - starts[:, column]
-        cycles *= np.searchsorted(offsets, limit, side="left")
-    return cycles
-
-
 def _even_shares(total: int, parts: int) -> np.ndarray:
     """``total`` split into ``parts`` integers that differ by at most one."""
     base, extra = divmod(total, parts)
@@ -103,17 +84,24 @@ def _even_shares(total: int, parts: int) -> np.ndarray:
     return shares
 
 
-def dense_schedule(layer: Layer, arch: Architecture, mapping: Mapping,
-                   analysis: NestAnalysis) -> Schedule:
-    """The engine's tiles for a dense run of ``layer`` with ``mapping``."""
+def compute_skips(arch: Architecture) -> tuple[bool, bool]:
+    """Whether the MACs skip (not merely gate) zero inputs / zero weights."""
+    sparse = arch.compute.sparse
+    skipped = sparse.condition_on(None, Policy.SKIP) if \
+        sparse.policy(None) is Policy.SKIP else frozenset()
+    return Tensor.INPUTS in skipped, Tensor.WEIGHTS in skipped
+
+
+def build_schedule(layer: Layer, arch: Architecture, mapping: Mapping,
+                   analysis: NestAnalysis, work: TileWorkCounts) -> Schedule:
+    """The engine's tiles for ``layer`` with ``mapping``; ``work`` (from the masks) sets each
+    tile's cycles: its busiest unit's MACs under the MACs' skip policy — all of them, for a
+    dense run or a gating design."""
     boundary = arch.levels[BOUNDARY_LEVEL]
     dram = arch.levels[0]
     sequence = tile_sequence(layer, arch, mapping, boundary.name)
-    nest = Nest.build(Problem.from_layer(layer), arch, mapping)
     throttle = bandwidth_throttle(analysis, arch)
     count = len(sequence)
-    cycles = _tile_cycles(nest, np.asarray(sequence.start), BOUNDARY_LEVEL)
-    cycles = np.array([ceil(Fraction(int(c)) * throttle) for c in cycles], dtype=np.int64)
     keeps = mapping.keeps(arch, BOUNDARY_LEVEL)
     fill = np.zeros(count, dtype=np.int64)
     writeback = np.zeros(count, dtype=np.int64)
@@ -141,11 +129,14 @@ def dense_schedule(layer: Layer, arch: Architecture, mapping: Mapping,
         write_words[tensor] = dram_counts.updates
     dram_bytes = dram.word_bits / 8
     buffer_bytes = boundary.word_bits / 8
-    one_group = [
+    all_cycles = np.array([ceil(Fraction(int(c)) * throttle)
+                           for c in work.tile_cycles(*compute_skips(arch))], dtype=np.int64)
+    tiles = tuple(
         TileWork(fill_bytes=ceil(int(f) * dram_bytes), compute_cycles=int(c),
                  writeback_bytes=ceil(int(w) * dram_bytes),
                  buffer_bytes=ceil(int(h) * buffer_bytes),
                  output_buffer_bytes=ceil(int(o) * buffer_bytes))
-        for f, c, w, h, o in zip(fill, cycles, writeback, held, held_outputs, strict=True)
-    ]
-    return Schedule(tuple(one_group * groups), throttle, read_words, write_words)
+        for f, c, w, h, o in zip(np.tile(fill, groups), all_cycles, np.tile(writeback, groups),
+                                 np.tile(held, groups), np.tile(held_outputs, groups),
+                                 strict=True))
+    return Schedule(tiles, throttle, read_words, write_words)
