@@ -148,7 +148,7 @@ def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
     else:
         analysis = analyze(layer, arch, mapping)
     work = tile_work(layer_trace, arch, mapping)
-    schedule = build_schedule(layer, arch, mapping, analysis, work)
+    schedule = build_schedule(layer_trace, arch, mapping, analysis, work)
     dram = arch.dram
     channel = DramChannel.of(dram.bandwidth_bytes_per_cycle, dram.latency_cycles,
                              dram.burst_bytes)
@@ -160,7 +160,6 @@ def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
                        effectual=int(work.effectual_macs.sum()))
     counts = sparse_counts(analysis, arch, totals)
     breakdown = energy(energy_actions(counts, analysis, timing.total_cycles), arch.energy)
-    word_bytes = arch.levels[0].word_bits / 8
     return LayerResult(
         name=layer.name,
         geometry=layer.describe(),
@@ -170,9 +169,8 @@ def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
         analysis=analysis,
         timing=timing,
         energy=breakdown,
-        dram_read_bytes={t: round(w * word_bytes) for t, w in schedule.dram_read_words.items()},
-        dram_write_bytes={t: round(w * word_bytes)
-                          for t, w in schedule.dram_write_words.items()},
+        dram_read_bytes=schedule.dram_read_bytes,
+        dram_write_bytes=schedule.dram_write_bytes,
         peak_macs_per_cycle=arch.num_macs * arch.compute.macs_per_cycle,
         sparse_counts=counts,
         imbalance=_imbalance(work, arch),

@@ -295,7 +295,8 @@ def test_dense_schedule_cycles_add_up_to_the_nest_analysis_on_resnet_layers() ->
         layer = layer_trace.layer
         result = search(layer, arch)
         counts = tile_work(layer_trace, arch, result.mapping)
-        built = schedule.build_schedule(layer, arch, result.mapping, result.analysis, counts)
+        built = schedule.build_schedule(layer_trace, arch, result.mapping, result.analysis,
+                                        counts)
         assert len(built.tiles) == counts.tiles
         compute = sum(tile.compute_cycles for tile in built.tiles)
         if built.throttle == 1:

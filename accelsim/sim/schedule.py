@@ -33,8 +33,9 @@ from accelsim.analysis.tiles import tile_sequence
 from accelsim.arch.spec import Architecture, Policy, Tensor
 from accelsim.mapping.model import Mapping
 from accelsim.sim.engine import TileWork
+from accelsim.sparsity.tile_sizes import bits_per_word, whole_tensor_bits_per_word
 from accelsim.sparsity.work import TileWorkCounts
-from accelsim.workload.layer import Layer
+from accelsim.workload.trace import LayerTrace
 
 BOUNDARY_LEVEL = 1
 
@@ -45,8 +46,8 @@ class Schedule:
 
     tiles: tuple[TileWork, ...]
     throttle: Fraction
-    dram_read_words: dict[Tensor, int]
-    dram_write_words: dict[Tensor, int]
+    dram_read_bytes: dict[Tensor, int]
+    dram_write_bytes: dict[Tensor, int]
 
 
 def bandwidth_throttle(analysis: NestAnalysis, arch: Architecture) -> Fraction:
@@ -92,51 +93,54 @@ def compute_skips(arch: Architecture) -> tuple[bool, bool]:
     return Tensor.INPUTS in skipped, Tensor.WEIGHTS in skipped
 
 
-def build_schedule(layer: Layer, arch: Architecture, mapping: Mapping,
+def build_schedule(layer_trace: LayerTrace, arch: Architecture, mapping: Mapping,
                    analysis: NestAnalysis, work: TileWorkCounts) -> Schedule:
-    """The engine's tiles for ``layer`` with ``mapping``; ``work`` (from the masks) sets each
-    tile's cycles: its busiest unit's MACs under the MACs' skip policy — all of them, for a
-    dense run or a gating design."""
+    """The engine's tiles for one layer with ``mapping``; ``work`` (from the masks) sets each
+    tile's cycles — its busiest unit's MACs under the MACs' skip policy, all of them for a
+    dense run or a gating design — and each tile's data is sized in the format its level
+    stores it in (``sparsity.tile_sizes``)."""
+    layer = layer_trace.layer
     boundary = arch.levels[BOUNDARY_LEVEL]
     dram = arch.levels[0]
     sequence = tile_sequence(layer, arch, mapping, boundary.name)
     throttle = bandwidth_throttle(analysis, arch)
-    count = len(sequence)
+    groups, per_group = layer.groups, len(sequence)
     keeps = mapping.keeps(arch, BOUNDARY_LEVEL)
-    fill = np.zeros(count, dtype=np.int64)
-    writeback = np.zeros(count, dtype=np.int64)
-    held = np.zeros(count, dtype=np.int64)
-    held_outputs = np.zeros(count, dtype=np.int64)
-    groups = layer.groups
-    read_words: dict[Tensor, int] = {}
-    write_words: dict[Tensor, int] = {}
+    total = per_group * groups
+    fill, writeback = np.zeros(total), np.zeros(total)
+    held, held_outputs = np.zeros(total), np.zeros(total)
+    read_bytes: dict[Tensor, int] = {}
+    write_bytes: dict[Tensor, int] = {}
     for tensor in Tensor:
         dram_counts = analysis.get(dram.name, tensor)
+        dram_spec = dram.compression_of(tensor)
         if tensor in keeps:
-            incoming = np.asarray(sequence.fills[tensor], dtype=np.int64)
-            fill += incoming
-            words = np.asarray(sequence.words[tensor], dtype=np.int64)
+            per_word = bits_per_word(layer_trace, work, tensor, dram_spec, dram.word_bits)
+            incoming = np.tile(sequence.fills[tensor], groups) * per_word
+            outgoing = np.tile(sequence.updates[tensor], groups) * per_word
+            stored = np.tile(sequence.words[tensor], groups) * bits_per_word(
+                layer_trace, work, tensor, boundary.compression_of(tensor), boundary.word_bits)
             if tensor is Tensor.OUTPUTS:
-                writeback += np.asarray(sequence.updates[tensor], dtype=np.int64)
-                held_outputs += words
+                held_outputs += stored
             else:
-                held += words
+                held += stored
         else:
-            fill += _even_shares(dram_counts.reads // groups, count)
-            if tensor is Tensor.OUTPUTS:
-                writeback += _even_shares(dram_counts.updates // groups, count)
-        read_words[tensor] = dram_counts.reads
-        write_words[tensor] = dram_counts.updates
-    dram_bytes = dram.word_bits / 8
-    buffer_bytes = boundary.word_bits / 8
-    all_cycles = np.array([ceil(Fraction(int(c)) * throttle)
-                           for c in work.tile_cycles(*compute_skips(arch))], dtype=np.int64)
+            per_word = whole_tensor_bits_per_word(layer_trace, tensor, dram_spec,
+                                                  dram.word_bits)
+            incoming = np.tile(_even_shares(dram_counts.reads // groups, per_group),
+                               groups) * per_word
+            outgoing = np.tile(_even_shares(dram_counts.updates // groups, per_group),
+                               groups) * per_word
+        if tensor is not Tensor.OUTPUTS:
+            outgoing = np.zeros(total)
+        fill += incoming
+        writeback += outgoing
+        read_bytes[tensor] = ceil(float(incoming.sum()) / 8)
+        write_bytes[tensor] = ceil(float(outgoing.sum()) / 8)
+    cycles = [ceil(Fraction(int(c)) * throttle) for c in work.tile_cycles(*compute_skips(arch))]
     tiles = tuple(
-        TileWork(fill_bytes=ceil(int(f) * dram_bytes), compute_cycles=int(c),
-                 writeback_bytes=ceil(int(w) * dram_bytes),
-                 buffer_bytes=ceil(int(h) * buffer_bytes),
-                 output_buffer_bytes=ceil(int(o) * buffer_bytes))
-        for f, c, w, h, o in zip(np.tile(fill, groups), all_cycles, np.tile(writeback, groups),
-                                 np.tile(held, groups), np.tile(held_outputs, groups),
-                                 strict=True))
-    return Schedule(tiles, throttle, read_words, write_words)
+        TileWork(fill_bytes=ceil(f / 8), compute_cycles=c, writeback_bytes=ceil(w / 8),
+                 buffer_bytes=ceil(h / 8), output_buffer_bytes=ceil(o / 8))
+        for f, c, w, h, o in zip(fill.tolist(), cycles, writeback.tolist(), held.tolist(),
+                                 held_outputs.tolist(), strict=True))
+    return Schedule(tiles, throttle, read_bytes, write_bytes)
