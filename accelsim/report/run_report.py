@@ -47,6 +47,7 @@ def layer_row(layer: LayerResult, components: list[str]) -> dict[str, Any]:
         "compute_cycles": layer.timing.compute_cycles,
         "stall_cycles": layer.timing.stall_cycles,
         "utilization": layer.utilization,
+        "imbalance": layer.imbalance,
         "tiles": layer.timing.tiles,
         "energy_pj": layer.energy.total_pj,
     }
@@ -57,6 +58,10 @@ def layer_row(layer: LayerResult, components: list[str]) -> dict[str, Any]:
     for tensor in _TENSORS:
         row[f"dram_write_bytes.{tensor.value}"] = layer.dram_write_bytes.get(tensor, 0)
     row["dram_bytes"] = layer.dram_bytes
+    (compute,) = [c for c in layer.sparse_counts if c.access == "compute"]
+    row["computes_actual"] = compute.actual
+    row["computes_gated"] = compute.gated
+    row["computes_skipped"] = compute.skipped
     return row
 
 
@@ -119,7 +124,8 @@ def summary_document(result: RunResult) -> dict[str, Any]:
         "layers": [
             {**layer_row(layer, components),
              "mapping": mapping_to_plain(layer.mapping),
-             "energy": layer.energy.to_dict()}
+             "energy": layer.energy.to_dict(),
+             "actions": [count.to_dict() for count in layer.sparse_counts]}
             for layer in result.layers
         ],
     })
