@@ -57,10 +57,18 @@ def test_single_buffer_serialises_fill_and_compute():
     assert double.total_cycles == 20 + L + n * C  # two fit: prefetch hides every later fill
 
 
-def test_tile_larger_than_buffer_is_an_error():
+def test_tile_larger_than_buffer_streams_in_parts():
+    # 500 bytes of data in a 200-byte buffer: 3 parts of 167/167/166 bytes, each fetched and
+    # computed in turn; totals are kept. Fill 10 B at 1 B/cycle: parts 4+3+3 cycles, compute
+    # 40 = 14+13+13; with one part of room at a time nothing overlaps.
     channel = DramChannel.of(1, latency_cycles=0, burst_bytes=1)
-    with pytest.raises(AccelsimError, match="needs 500 bytes of buffer but the buffer holds 100"):
-        simulate_tiles([TileWork(10, 10, buffer_bytes=500)], channel, 100)
+    timing = simulate_tiles([TileWork(10, 40, buffer_bytes=500)], channel, 200)
+    assert timing.split_tiles == 1
+    assert timing.tiles == 3
+    assert timing.compute_cycles == 40
+    assert timing.total_cycles == (4 + 14) + (3 + 13) + (3 + 13)
+    with pytest.raises(AccelsimError, match="holds 0 bytes"):
+        simulate_tiles([TileWork(10, 10, buffer_bytes=5)], channel, 0)
 
 
 def test_infinite_bandwidth_gives_the_compute_cycles():

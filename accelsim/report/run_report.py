@@ -49,6 +49,7 @@ def layer_row(layer: LayerResult, components: list[str]) -> dict[str, Any]:
         "utilization": layer.utilization,
         "imbalance": layer.imbalance,
         "tiles": layer.timing.tiles,
+        "split_tiles": layer.timing.split_tiles,
         "energy_pj": layer.energy.total_pj,
     }
     for name in components:

@@ -82,6 +82,7 @@ class Timing:
     dram_busy_cycles: int
     tiles: int
     events: int
+    split_tiles: int = 0  # tiles whose data overflowed the buffer and streamed in parts
 
     @property
     def stall_cycles(self) -> int:
@@ -95,10 +96,9 @@ def simulate_tiles(tiles: Sequence[TileWork], channel: DramChannel,
     if not tiles:
         return Timing(0, 0, 0, 0, 0)
     capacity = buffer_capacity_bytes
-    needed = max(t.buffer_bytes + t.output_buffer_bytes for t in tiles)
-    if capacity is not None and needed > capacity:
-        raise AccelsimError(
-            f"a tile needs {needed} bytes of buffer but the buffer holds {capacity}")
+    split = 0
+    if capacity is not None:
+        tiles, split = split_oversized(tiles, capacity)
     env = simpy.Environment()
     dram = simpy.Resource(env, capacity=1)
     if capacity is None:  # unbounded: room for every tile at once
@@ -166,4 +166,36 @@ def simulate_tiles(tiles: Sequence[TileWork], channel: DramChannel,
         dram_busy_cycles=counters["dram_busy"],
         tiles=len(tiles),
         events=counters["events"],
+        split_tiles=split,
     )
+
+
+def _parts(value: int, count: int) -> list[int]:
+    base, extra = divmod(value, count)
+    return [base + (1 if i < extra else 0) for i in range(count)]
+
+
+def split_oversized(tiles: Sequence[TileWork], capacity: int
+                    ) -> tuple[list[TileWork], int]:
+    """Split every tile whose data exceeds the buffer into the fewest equal parts that fit,
+    processed one after another (it streams through the buffer); how many were split.
+
+    A part gets an equal share (±1) of the tile's bytes and cycles, so totals are kept.
+    A buffer too small for even one byte of a tile's data is an error.
+    """
+    result: list[TileWork] = []
+    split = 0
+    for tile in tiles:
+        held = tile.buffer_bytes + tile.output_buffer_bytes
+        if held <= capacity:
+            result.append(tile)
+            continue
+        if capacity < 1:
+            raise AccelsimError(f"the buffer holds {capacity} bytes; no tile can fit")
+        split += 1
+        count = -(-held // capacity)
+        columns = [_parts(v, count) for v in (tile.fill_bytes, tile.compute_cycles,
+                                              tile.writeback_bytes, tile.buffer_bytes,
+                                              tile.output_buffer_bytes)]
+        result.extend(TileWork(*values) for values in zip(*columns, strict=True))
+    return result, split
