@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
+from math import ceil
 from typing import Any
 
 from accelsim.analysis.analyze import analyze
@@ -23,10 +24,12 @@ from accelsim.config.keys import did_you_mean
 from accelsim.energy import EnergyBreakdown, energy
 from accelsim.errors import AccelsimError
 from accelsim.mapping.mapper import search
+from accelsim.mapping.mapper_proxy import Occupancy
 from accelsim.mapping.model import Mapping
 from accelsim.sim.engine import DramChannel, Timing, simulate_tiles
 from accelsim.sim.schedule import BOUNDARY_LEVEL, build_schedule, compute_skips
 from accelsim.sparsity.actions import MacTotals, SparseCount, energy_actions, sparse_counts
+from accelsim.sparsity.tile_sizes import whole_tensor_bits_per_word
 from accelsim.sparsity.work import TileWorkCounts, tile_work
 from accelsim.workload.trace import LayerTrace, Trace, load_trace
 
@@ -138,12 +141,25 @@ def select_layers(trace: Trace, names: Sequence[str] | None) -> tuple[LayerTrace
     return tuple(lt for lt in trace.layers if lt.layer.name in wanted)
 
 
+def expected_occupancy(layer_trace: LayerTrace, arch: Architecture) -> Occupancy:
+    """For each on-chip level that stores a tensor compressed: buffer words per data word of
+    this layer's tensor (its whole-tensor compressed size, rounded up to 1/64), so that the
+    mapper sizes tiles for the actual data. Per-tile sizes can exceed the estimate; the
+    engine then splits the tile (docs/model.md §4)."""
+    entries = []
+    for level in arch.levels[1:]:
+        for tensor, spec in level.compression:
+            bits = whole_tensor_bits_per_word(layer_trace, tensor, spec, level.word_bits)
+            entries.append((level.name, tensor, ceil(64 * bits / level.word_bits) / 64))
+    return tuple(entries)
+
+
 def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
                    mapping: Mapping | None = None) -> LayerResult:
     """Map (unless ``mapping`` is given), analyse, time and price one layer."""
     layer = layer_trace.layer
     if mapping is None:
-        found = search(layer, arch)
+        found = search(layer, arch, occupancy=expected_occupancy(layer_trace, arch))
         mapping, analysis = found.mapping, found.analysis
     else:
         analysis = analyze(layer, arch, mapping)

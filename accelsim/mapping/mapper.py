@@ -35,8 +35,10 @@ from accelsim.arch.spec import Architecture
 from accelsim.mapping.action_counts import analysis_energy, dram_words
 from accelsim.mapping.dataflows import DATAFLOWS, Dataflow, get_dataflow
 from accelsim.mapping.mapper_proxy import (
+    TENSORS,
     Estimate,
     HardwareInfo,
+    Occupancy,
     ProblemInfo,
     evaluate,
     fit_mask,
@@ -88,9 +90,12 @@ class MapperResult:
 def search(layer: Layer, arch: Architecture, *, dataflow: str | None = None,
            time_budget_s: float = DEFAULT_TIME_BUDGET_S,
            objective: tuple[str, str] = ("cycles", "energy"),
-           options: SearchOptions | None = None) -> MapperResult:
+           options: SearchOptions | None = None,
+           occupancy: Occupancy = ()) -> MapperResult:
     """Map ``layer`` on ``arch``; ``dataflow`` defaults to the architecture's, else every
-    template is tried. Results are cached on the layer's geometry (not its name)."""
+    template is tried. ``occupancy`` sizes tiles of compressed tensors by their expected
+    compressed size (a sparser trace can take larger tiles). Results are cached on the
+    layer's geometry (not its name), the architecture and ``occupancy``."""
     objective = tuple(objective)  # type: ignore[assignment]
     if objective not in OBJECTIVES:
         raise MappingError(f"expected one of {', '.join(map(str, OBJECTIVES))}, "
@@ -99,7 +104,7 @@ def search(layer: Layer, arch: Architecture, *, dataflow: str | None = None,
     _check_mappable(layer, arch)
     geometry = replace(layer, name=_CANONICAL_NAME)
     result = _search_cached(geometry, arch, names, objective, float(time_budget_s),
-                            options or SearchOptions())
+                            options or SearchOptions(), tuple(occupancy))
     return _renamed(result, layer.name)
 
 
@@ -154,9 +159,10 @@ def _check_mappable(layer: Layer, arch: Architecture) -> None:
 @functools.lru_cache(maxsize=1024)
 def _search_cached(layer: Layer, arch: Architecture, dataflows: tuple[str, ...],
                    objective: tuple[str, str], time_budget_s: float,
-                   options: SearchOptions) -> MapperResult:
+                   options: SearchOptions, occupancy: Occupancy) -> MapperResult:
     deadline = time.perf_counter() + time_budget_s   # one safety net for the whole layer
-    results = [_Search(layer, arch, DATAFLOWS[name], objective, deadline, options).run()
+    results = [_Search(layer, arch, DATAFLOWS[name], objective, deadline, options,
+                       occupancy).run()
                for name in dataflows]
     return min(results, key=lambda r: _exact_key(r, objective))
 
@@ -169,8 +175,8 @@ def _exact_key(result: MapperResult, objective: tuple[str, str]) -> tuple[float,
 
 
 @functools.lru_cache(maxsize=64)
-def _hardware(arch: Architecture) -> HardwareInfo:
-    return HardwareInfo.from_arch(arch)
+def _hardware(arch: Architecture, occupancy: Occupancy) -> HardwareInfo:
+    return HardwareInfo.from_arch(arch, occupancy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +200,12 @@ class _Search:
 
     def __init__(self, layer: Layer, arch: Architecture, flow: Dataflow,
                  objective: tuple[str, str], deadline: float,
-                 options: SearchOptions) -> None:
+                 options: SearchOptions, occupancy: Occupancy = ()) -> None:
         self.layer, self.arch, self.flow = layer, arch, flow
+        self.occupancy = occupancy
         self.objective, self.options = objective, options
         self.prob = ProblemInfo.from_layer(layer)
-        self.hw = _hardware(arch)
+        self.hw = _hardware(arch, occupancy)
         self.levels = len(arch.levels)
         self.deadline = deadline
         self.evaluated = 0   # every candidate considered (the result reports it)
@@ -356,7 +363,7 @@ class _Search:
         for row in range(len(finalists)):
             mapping = self._mapping(finalists.take(np.array([row])))
             analysis = analyze(self.layer, self.arch, mapping)
-            if _fits(analysis, self.arch):
+            if _fits(analysis, self.arch, self.hw):
                 results.append(self._result(mapping, analysis, len(finalists)))
         if not results:
             raise MappingError("no candidate mapping fits the buffers",
@@ -395,12 +402,17 @@ class _Search:
         return Mapping(tuple(entries), layer=self.layer.name)
 
 
-def _fits(analysis: NestAnalysis, arch: Architecture) -> bool:
-    """Every level's tiles within its capacity (the analysis's utilized capacity)."""
-    for level in arch.levels:
+def _fits(analysis: NestAnalysis, arch: Architecture, hw: HardwareInfo) -> bool:
+    """Every level's tiles within its capacity (the analysis's utilized capacity, each
+    tensor's words scaled by its expected occupancy)."""
+    for index, level in enumerate(arch.levels):
         capacity = level.capacity_words
-        if capacity is not None and \
-                sum(c.tile_words for c in analysis.at_level(level.name)) > capacity:
+        if capacity is None:
+            continue
+        scale = hw.occupancy[index] if hw.occupancy else (1.0, 1.0, 1.0)
+        used = sum(c.tile_words * scale[TENSORS.index(c.tensor)]
+                   for c in analysis.at_level(level.name))
+        if used > capacity:
             return False
     return True
 

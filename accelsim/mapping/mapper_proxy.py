@@ -75,9 +75,10 @@ class HardwareInfo:
     compute_pj: float
     dram_bytes_per_word: float
     dram_bytes_per_cycle: float
+    occupancy: tuple[tuple[float, float, float], ...] = ()  # [level][tensor]; () = all 1
 
     @classmethod
-    def from_arch(cls, arch: Architecture) -> HardwareInfo:
+    def from_arch(cls, arch: Architecture, occupancy: Occupancy = ()) -> HardwareInfo:
         table = arch.energy
         pj, leak = [], []
         for level in arch.levels:
@@ -96,7 +97,8 @@ class HardwareInfo:
             keeps=tuple(level.keeps for level in arch.levels),
             pj=tuple(pj), leak_pj=tuple(leak), compute_pj=compute,
             dram_bytes_per_word=arch.levels[0].word_bits / 8,
-            dram_bytes_per_cycle=arch.dram.bandwidth_bytes_per_cycle)
+            dram_bytes_per_cycle=arch.dram.bandwidth_bytes_per_cycle,
+            occupancy=occupancy_table(arch, occupancy))
 
     @property
     def num_levels(self) -> int:
@@ -290,9 +292,26 @@ def _fits(hw: HardwareInfo, tiles: dict[Tensor, np.ndarray]) -> np.ndarray:
     rows = len(next(iter(tiles.values())))
     fits = np.ones(rows, dtype=bool)
     for level in range(1, hw.num_levels):
-        used = sum(tiles[t][:, level] for t in hw.keeps[level])
+        scale = hw.occupancy[level] if hw.occupancy else (1.0, 1.0, 1.0)
+        used = sum(tiles[t][:, level] * scale[TENSORS.index(t)] for t in hw.keeps[level])
         fits &= used <= hw.capacity[level]
     return fits
+
+
+Occupancy = tuple[tuple[str, Tensor, float], ...]
+"""(level name, tensor, words of buffer per word of data): how much room a tensor's tile
+takes at a level that stores it compressed, estimated from the layer's masks — < 1 lets a
+sparser trace use larger tiles. Tensors not listed take one word per word."""
+
+
+def occupancy_table(arch: Architecture, occupancy: Occupancy
+                    ) -> tuple[tuple[float, float, float], ...]:
+    """``occupancy`` as a [level][tensor] table (empty when nothing is scaled)."""
+    if not occupancy:
+        return ()
+    scale = {(level, tensor): value for level, tensor, value in occupancy}
+    return tuple(tuple(scale.get((level.name, tensor), 1.0) for tensor in TENSORS)
+                 for level in arch.levels)
 
 
 @dataclass(frozen=True, slots=True)
