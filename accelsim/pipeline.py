@@ -174,7 +174,11 @@ def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
                        input_nonzero=int(work.input_nonzero_macs.sum()),
                        weight_nonzero=int(work.weight_nonzero_macs.sum()),
                        effectual=int(work.effectual_macs.sum()))
-    counts = sparse_counts(analysis, arch, totals)
+    densities = {Tensor.INPUTS: layer_trace.input_density,
+                 Tensor.WEIGHTS: layer_trace.weight_density}
+    if layer_trace.output_mask is not None:
+        densities[Tensor.OUTPUTS] = layer_trace.output_density
+    counts = sparse_counts(analysis, arch, totals, densities)
     breakdown = energy(energy_actions(counts, analysis, timing.total_cycles), arch.energy)
     return LayerResult(
         name=layer.name,

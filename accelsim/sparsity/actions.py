@@ -19,6 +19,7 @@ would have fed it — declare those at the levels, as Sparseloop does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from accelsim.analysis.counts import NestAnalysis
@@ -92,24 +93,46 @@ def _split(count: int, features: SparseFeatures, target: Tensor | None,
     return (actual, spared, 0) if policy is Policy.GATE else (actual, 0, spared)
 
 
-def sparse_counts(analysis: NestAnalysis, arch: Architecture,
-                  totals: MacTotals) -> tuple[SparseCount, ...]:
-    """Every access and compute of one layer, split by the architecture's sparse actions."""
+def _compressed_split(count: int, density: float) -> tuple[int, int, int]:
+    """A compressed tensor moves only its non-zero values: (actual, 0, skipped)."""
+    actual = round(count * density)
+    return actual, 0, count - actual
+
+
+def sparse_counts(analysis: NestAnalysis, arch: Architecture, totals: MacTotals,
+                  densities: Mapping[Tensor, float] | None = None
+                  ) -> tuple[SparseCount, ...]:
+    """Every access and compute of one layer, split by the architecture's sparse actions.
+
+    ``densities`` (of the tensors whose masks the trace has) make a tensor that a level
+    stores compressed move only its non-zero values there: its fills and updates, and its
+    reads unless an explicit action splits them, become ``actual`` = algorithmic × density,
+    the rest ``skipped`` (zeros never moved). The metadata is in the traffic bytes the
+    schedule times, not in these counts (Sparseloop counts it apart and prices DRAM's at 0).
+    """
+    densities = densities or {}
     rows = []
     compute = arch.compute
     actual, gated, skipped = _split(analysis.computes, compute.sparse, None, totals)
     rows.append(SparseCount(compute.name, None, "compute", analysis.computes, actual, gated,
                             skipped))
     for count in analysis.counts:
-        features = arch.level(count.level).sparse
+        level = arch.level(count.level)
+        features = level.sparse
+        density = densities.get(count.tensor) \
+            if level.compression_of(count.tensor).is_compressed else None
         for access, value in (("read", count.reads), ("fill", count.fills),
                               ("update", count.updates)):
             if not value:
                 continue
             gateable = access == "read" or (access == "update" and
                                             count.tensor is Tensor.OUTPUTS)
-            split = _split(value, features, count.tensor, totals) if gateable else \
-                (value, 0, 0)
+            if gateable and features.policy(count.tensor) is not Policy.NONE:
+                split = _split(value, features, count.tensor, totals)
+            elif density is not None:
+                split = _compressed_split(value, density)
+            else:
+                split = (value, 0, 0)
             rows.append(SparseCount(count.level, count.tensor, access, value, *split))
     return tuple(rows)
 

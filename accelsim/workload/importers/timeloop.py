@@ -16,7 +16,9 @@ Timeloop reads, ``(P−1)·stride + (R−1)·dilation + 1``, with padding 0.
 
 ``densities`` (or ``commonDensity``) of Inputs and Weights become exact-density uniform
 masks seeded by ``seed`` — whatever the named distribution, since a trace holds one
-concrete mask; the Outputs density is kept in the manifest notes.
+concrete mask; the Outputs density is kept in the manifest notes and, with
+``output_masks=True``, also drawn as an exact-density uniform output mask (after the other
+two, so their masks do not change), which sizes compressed output traffic.
 """
 
 from __future__ import annotations
@@ -70,9 +72,10 @@ class _Shape:
 
 
 def import_timeloop_problem(path: str | os.PathLike[str], *, batch: int | None = None,
-                            seed: int = 0) -> Trace:
+                            seed: int = 0, output_masks: bool = False) -> Trace:
     """Read a Timeloop v0.4 convolution problem as a one-layer trace (N from the file
-    unless ``batch`` is given)."""
+    unless ``batch`` is given). ``output_masks``: also draw an output mask at the file's
+    Outputs density (none when the file gives no Outputs density)."""
     file = os.fspath(path)
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int)
                               or batch < 1):
@@ -85,8 +88,13 @@ def import_timeloop_problem(path: str | os.PathLike[str], *, batch: int | None =
     rng = np.random.default_rng(seed)
     masks = [_mask(tensor_shape, densities.get(space), rng) for space, tensor_shape in
              (("Inputs", layer.input_shape), ("Weights", layer.weight_shape))]
+    drawn_outputs = output_masks and "Outputs" in densities
+    if drawn_outputs:
+        masks.append(_mask(layer.output_shape, densities["Outputs"], rng))
     source = {"kind": "imported", "importer": "timeloop", "file": Path(file).name,
               "batch": layer.N, "seed": seed}
+    if drawn_outputs:
+        source["output_masks"] = True
     notes = {
         "letters": f"Timeloop {shape.width.kernel}/{shape.width.output} run along the width "
                    f"and {shape.height.kernel}/{shape.height.output} along the height; "
@@ -96,7 +104,7 @@ def import_timeloop_problem(path: str | os.PathLike[str], *, batch: int | None =
         "densities": {space: {"distribution": dist, "density": value}
                       for space, (value, dist) in densities.items()},
         "masks": "Inputs and Weights densities as exact-density uniform masks (seeded); "
-                 "Outputs density recorded only",
+                 + ("Outputs too" if drawn_outputs else "Outputs density recorded only"),
     }
     trace_info = TraceInfo(model=Path(file).stem, source=source, notes=notes)
     return Trace(trace_info, (LayerTrace(layer, *masks),))
