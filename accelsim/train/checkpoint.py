@@ -5,10 +5,8 @@ reads them; ``accelsim trace record`` copies the meta into the trace manifest.""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import zipfile
 from typing import Any
 
 import numpy as np
@@ -16,6 +14,7 @@ from torch import nn
 
 from accelsim.atomic import atomic_output, write_text_atomic
 from accelsim.models.weights import META_KEY
+from accelsim.npz import write_npz
 
 
 def save_checkpoint(path: str | os.PathLike[str], model: nn.Module,
@@ -24,15 +23,8 @@ def save_checkpoint(path: str | os.PathLike[str], model: nn.Module,
                model.state_dict().items()]
     text = json.dumps(meta, sort_keys=True).encode("utf-8")
     members.append((META_KEY, np.frombuffer(text, dtype=np.uint8)))
-    with atomic_output(path) as handle, zipfile.ZipFile(handle, "w",
-                                                         zipfile.ZIP_DEFLATED) as archive:
-        for name, array in members:
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, array, allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, buffer.getvalue(), compresslevel=6)
+    with atomic_output(path) as handle:
+        write_npz(handle, members)
 
 
 def write_log(path: str | os.PathLike[str], log: dict[str, Any]) -> None:

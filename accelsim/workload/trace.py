@@ -8,7 +8,6 @@ later stage has one code path for dense and sparse runs.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import zipfile
@@ -23,6 +22,7 @@ import numpy as np
 from accelsim.atomic import atomic_output
 from accelsim.config.keys import check_keys, did_you_mean, expect_type
 from accelsim.errors import AccelsimError, GeometryError, TraceFormatError
+from accelsim.npz import write_npz
 from accelsim.workload.layer import Layer, LayerKind
 
 FORMAT_NAME = "accelsim-trace"
@@ -210,7 +210,7 @@ class Trace:
                 data = pack_mask(array) if name.endswith("_mask") else np.ascontiguousarray(array)
                 members.append((array_key(index, name), data))
         with atomic_output(path) as handle:
-            _write_npz(handle, members)
+            write_npz(handle, members)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Trace:
@@ -241,18 +241,6 @@ def _layer_entry(layer_trace: LayerTrace) -> dict[str, Any]:
         "input_tensor": layer.input_tensor,
         "arrays": arrays,
     }
-
-
-def _write_npz(handle: Any, members: list[tuple[str, np.ndarray]]) -> None:
-    """A zip of ``.npy`` members with fixed timestamps, so output bytes are reproducible."""
-    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, array in members:
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, array, allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, buffer.getvalue(), compresslevel=6)
 
 
 # ----------------------------------------------------------------------------- loading
