@@ -55,10 +55,17 @@ class LayerResult:
     imbalance: float
 
     @property
+    def occupied_mac_slots(self) -> int:
+        """MAC slots the array spent: every MAC it performed or gated (a skipped one takes
+        no slot)."""
+        compute = next(c for c in self.sparse_counts if c.access == "compute")
+        return compute.actual + compute.gated
+
+    @property
     def utilization(self) -> float:
-        """MACs performed over what the array could do in the layer's total cycles."""
+        """Occupied MAC slots over what the array could do in the layer's total cycles."""
         capacity = self.timing.total_cycles * self.peak_macs_per_cycle
-        return self.analysis.computes / capacity if capacity else 0.0
+        return self.occupied_mac_slots / capacity if capacity else 0.0
 
     @property
     def dram_bytes(self) -> int:
@@ -105,8 +112,8 @@ class RunResult:
     def utilization(self) -> float:
         peak = self.layers[0].peak_macs_per_cycle if self.layers else 0
         capacity = self.total_cycles * peak
-        computes = sum(layer.analysis.computes for layer in self.layers)
-        return computes / capacity if capacity else 0.0
+        slots = sum(layer.occupied_mac_slots for layer in self.layers)
+        return slots / capacity if capacity else 0.0
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         from accelsim.report.run_report import write_layers_csv

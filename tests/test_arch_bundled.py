@@ -16,7 +16,8 @@ from tests.conftest import REPO, shared_file
 from tests.test_energy_timeloop import parse_stats
 
 FIXTURES = REPO / "tests" / "data" / "arch"
-BUNDLED = ("eyeriss_like", "eyeriss_v1", "simba_like", "systolic_os", "systolic_ws")
+BUNDLED = ("eyeriss_like", "eyeriss_v1", "eyeriss_v2_like", "scnn_like", "simba_like",
+           "systolic_os", "systolic_ws")
 
 
 def test_bundled_names():

@@ -16,7 +16,8 @@ from accelsim.arch.bundled import bundled_dir
 from accelsim.errors import ConfigError
 from tests.conftest import REPO
 
-LISTED = "bundled configs: eyeriss_like, eyeriss_v1, simba_like, systolic_os, systolic_ws"
+LISTED = ("bundled configs: eyeriss_like, eyeriss_v1, eyeriss_v2_like, scnn_like, simba_like, "
+          "systolic_os, systolic_ws")
 
 
 def _error(argument, **options) -> str:
@@ -102,4 +103,4 @@ def test_non_editable_install_has_the_bundled_configs(tmp_path):
     assert run.returncode == 0, run.stderr
     module, config, count = run.stdout.split()
     assert module.startswith(str(target)) and config.startswith(str(target))
-    assert count == "5"
+    assert count == "7"

@@ -138,3 +138,14 @@ def test_a_sparser_trace_lets_the_mapper_use_larger_tiles(eyeriss):
     # Bitmask inputs at 20 % density take about (1 + 0.2·16) / 16 = 0.26 of their dense
     # words; the mapper's estimate held for every tile: none had to stream in parts.
     assert sparse.timing.split_tiles == 0
+
+
+def test_utilization_counts_occupied_mac_slots(eyeriss):
+    """Gated MACs occupy their slot, skipped ones do not: utilization never exceeds 1."""
+    trace = random_trace(2, 0.3, 0.5)
+    for arch in (with_compute(eyeriss, None), with_compute(eyeriss, Policy.GATE, INPUTS),
+                 with_compute(eyeriss, Policy.SKIP)):
+        (layer,) = simulate(arch, trace).layers
+        (compute,) = [c for c in layer.sparse_counts if c.access == "compute"]
+        assert layer.occupied_mac_slots == compute.actual + compute.gated
+        assert 0 < layer.utilization <= 1
