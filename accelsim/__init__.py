@@ -15,6 +15,9 @@ Code map (Timeloop's split of workload / architecture / mapping / model):
 - ``energy/``     energy tables, presets, ``energy(counts, table)``
 - ``report/``     console tables, CSV/JSON reports
 - ``pipeline``    ``simulate(hw, trace)``: the pipeline for one run
+- ``sweep/``      grids of runs over config keys, local process pool or Dask, resumable
+- ``compare``     model variants on one accelerator, side by side
+- ``sparsity/``   per-tile work from masks, compression formats, gate/skip accounting
 - ``record/``, ``train/``, ``models/``  PyTorch only (the ``torch`` extra)
 - ``cli``         argument parsing only; every command calls the library
 """

@@ -366,6 +366,134 @@ def _add_run_command(commands: argparse._SubParsersAction) -> None:
     run.set_defaults(handler=_cmd_run)
 
 
+# ----------------------------------------------------------------------------- compare, plot
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from accelsim.arch.bundled import find_config
+    from accelsim.bundled import find_trace
+    from accelsim.compare import compare
+
+    if len(args.traces) < 2:
+        raise AccelsimError(f"compare needs at least two traces, got {len(args.traces)}")
+    hw = _locate(args.hw, find_config)
+    traces = [_locate(t, find_trace) for t in args.traces]
+    layers = [n for n in args.layers.split(",") if n] if args.layers else None
+    comparison = compare(hw, traces, layers=layers)
+    print(comparison.format_table())
+    for path, write in ((args.output, comparison.to_csv), (args.json, comparison.to_json)):
+        if path is not None:
+            write(path)
+            print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _add_compare_command(commands: argparse._SubParsersAction) -> None:
+    cmp = commands.add_parser("compare", help="model variants side by side on one "
+                              "accelerator, relative to the first")
+    cmp.add_argument("--hw", required=True, help="architecture YAML or a bundled name")
+    cmp.add_argument("traces", nargs="+", metavar="TRACE",
+                     help="trace files or bundled names; the first is the baseline")
+    cmp.add_argument("-o", "--output", type=Path, default=None, metavar="OUT.csv",
+                     help="write the comparison as CSV")
+    cmp.add_argument("--json", type=Path, default=None, metavar="OUT.json",
+                     help="write the comparison as JSON")
+    cmp.add_argument("--layers", default=None,
+                     help="comma-separated layer names to compare (default all)")
+    cmp.set_defaults(handler=_cmd_compare)
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from accelsim.report.plots import output_format, save_figure
+
+    output_format(args.output)  # an unknown extension fails before any work
+    if args.plot_command == "energy":
+        from accelsim.report.plot_energy import energy_figure
+
+        figure = energy_figure(args.run_dir)
+    elif args.plot_command == "sweep":
+        from accelsim.report.plot_sweep import sweep_figure
+
+        figure = sweep_figure(args.csv, x=args.x, y=args.y, hue=args.hue)
+    else:
+        from accelsim.report.plot_compare import compare_figure
+
+        figure = compare_figure(args.csv)
+    save_figure(figure, args.output)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _add_plot_command(commands: argparse._SubParsersAction) -> None:
+    plot = commands.add_parser("plot", help="figures (PNG, SVG or PDF by the output's "
+                               "extension) of runs, sweeps and comparisons")
+    sub = plot.add_subparsers(dest="plot_command", required=True, metavar="COMMAND",
+                              parser_class=_Parser)
+    energy = sub.add_parser("energy", help="energy per layer by component, from "
+                            "'accelsim run -o RUN_DIR'")
+    energy.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    sweep = sub.add_parser("sweep", help="a metric against a swept key, and the "
+                           "cycles-energy Pareto front, from 'accelsim sweep -o OUT.csv'")
+    sweep.add_argument("csv", type=Path, metavar="OUT.csv")
+    sweep.add_argument("--x", required=True, metavar="KEY", help="swept key on the x axis")
+    sweep.add_argument("--y", default="cycles",
+                       choices=("cycles", "energy", "dram_bytes", "utilization"),
+                       help="metric on the y axis (default cycles)")
+    sweep.add_argument("--hue", default=None, metavar="KEY", help="one line per value of KEY")
+    cmp = sub.add_parser("compare", help="per-layer speed-up and energy saving next to the "
+                         "effectual-MAC reduction, from 'accelsim compare -o COMPARE.csv'")
+    cmp.add_argument("csv", type=Path, metavar="COMPARE.csv")
+    for parser in (energy, sweep, cmp):
+        parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
+                            help="figure to write: .png, .svg or .pdf")
+        parser.set_defaults(handler=_cmd_plot)
+
+
+# ----------------------------------------------------------------------------- sweep
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from accelsim.sweep import ProgressBar, build_spec, run_sweep
+
+    layers = [n for n in args.layers.split(",") if n] if args.layers else None
+    spec = build_spec(args.hw, args.trace, args.set or (), args.set_from, layers)
+    summary = run_sweep(spec, args.output, executor=args.executor, jobs=args.jobs,
+                        scheduler=args.scheduler, retry_failed=args.retry_failed,
+                        progress=ProgressBar())
+    print(f"wrote {args.output}: {summary.points} points ({summary.skipped} already there, "
+          f"{summary.ran} run, {summary.failed} failed)", file=sys.stderr)
+    return 0
+
+
+def _add_sweep_command(commands: argparse._SubParsersAction) -> None:
+    import os
+
+    sweep = commands.add_parser("sweep", help="simulate a grid of config variations and "
+                                "traces into one CSV (resumable)")
+    sweep.add_argument("--hw", required=True, help="architecture YAML, or a bundled name")
+    sweep.add_argument("--trace", action="append", required=True,
+                       help="trace file or bundled name (repeatable: traces are a grid axis)")
+    sweep.add_argument("--set", action="append", metavar="KEY=V1,V2,...",
+                       help="a dotted config key and its values, e.g. "
+                       "levels.shared_glb.depth=4096,8192 (repeatable: the grid is the "
+                       "product)")
+    sweep.add_argument("--set-from", default=None, metavar="FILE.yaml",
+                       help="a YAML list of {key: value, ...} variations, taken row by row")
+    sweep.add_argument("--layers", default=None,
+                       help="comma-separated layer names to simulate (default all)")
+    sweep.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                       help="worker processes (default: the number of cores)")
+    sweep.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="local process pool (default) or a Dask cluster")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="Dask scheduler address (tcp://host:8786), with --executor dask")
+    sweep.add_argument("--retry-failed", action="store_true",
+                       help="rerun points an earlier run recorded as failed")
+    sweep.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.csv",
+                       help="CSV to write; points already in it are skipped")
+    sweep.set_defaults(handler=_cmd_sweep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from accelsim import __version__
 
@@ -375,6 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      parser_class=_Parser)
     _add_trace_commands(commands)
     _add_run_command(commands)
+    _add_sweep_command(commands)
+    _add_compare_command(commands)
+    _add_plot_command(commands)
     _add_train_command(commands)
     return parser
 
