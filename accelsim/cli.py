@@ -292,30 +292,13 @@ def _locate(argument: str, finder) -> str:
     return str(location.path)
 
 
-class _ProgressBar:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int, name: str) -> None:
-        if not self.enabled:
-            return
-        width = 30
-        filled = width * done // total
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-                         f"{name[:40]:<40}")
-        if done == total:
-            sys.stderr.write("\r" + " " * (width + 60) + "\r")
-        sys.stderr.flush()
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     from accelsim.arch.bundled import find_config
     from accelsim.arch.loader import load_architecture
     from accelsim.bundled import find_trace
     from accelsim.mapping.yaml_io import load_mapping
     from accelsim.pipeline import simulate
+    from accelsim.report.progress import ProgressBar
     from accelsim.report.run_report import format_run_table
     from accelsim.workload.trace import load_trace
 
@@ -330,7 +313,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                 "'layer'", file=path, key="layer")
         mappings[name] = mapping
     layers = [n for n in args.layers.split(",") if n] if args.layers else None
-    result = simulate(arch, trace, mappings=mappings, layers=layers, progress=_ProgressBar())
+    result = simulate(arch, trace, mappings=mappings, layers=layers, progress=ProgressBar())
     if args.output is not None:
         args.output.mkdir(parents=True, exist_ok=True)
         result.to_csv(args.output / "layers.csv")
@@ -494,6 +477,24 @@ def _add_sweep_command(commands: argparse._SubParsersAction) -> None:
     sweep.set_defaults(handler=_cmd_sweep)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from accelsim.report.html import write_report
+
+    write_report(args.run_dir, args.output)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _add_report_command(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="one self-contained HTML page (summary, "
+                                 "sortable layer table, energy plot, config) of a run")
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                        help="folder written by 'accelsim run -o RUN_DIR'")
+    report.add_argument("-o", "--output", type=Path, required=True, metavar="report.html",
+                        help="HTML file to write")
+    report.set_defaults(handler=_cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from accelsim import __version__
 
@@ -506,6 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_command(commands)
     _add_compare_command(commands)
     _add_plot_command(commands)
+    _add_report_command(commands)
     _add_train_command(commands)
     return parser
 

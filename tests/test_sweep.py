@@ -18,10 +18,10 @@ import pytest
 from accelsim.arch.loader import architecture_from_yaml
 from accelsim.errors import AccelsimError
 from accelsim.pipeline import simulate
+from accelsim.report.progress import ProgressBar
 from accelsim.sweep import build_spec
 from accelsim.sweep.grid import format_value, load_base
 from accelsim.sweep.keys import apply_overrides, split_values
-from accelsim.sweep.run import ProgressBar
 from accelsim.sweep.table import TOTALS
 from accelsim.workload.synth import synthesize
 

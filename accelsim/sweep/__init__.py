@@ -9,7 +9,8 @@
 - ``run``: the whole sweep, with progress on stderr.
 """
 
+from accelsim.report.progress import ProgressBar
 from accelsim.sweep.grid import Point, SweepSpec, build_spec
-from accelsim.sweep.run import ProgressBar, SweepSummary, run_sweep
+from accelsim.sweep.run import SweepSummary, run_sweep
 
 __all__ = ["Point", "ProgressBar", "SweepSpec", "SweepSummary", "build_spec", "run_sweep"]

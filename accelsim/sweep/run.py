@@ -5,8 +5,6 @@ only the points in flight, and a rerun with the same ``-o`` picks up where it st
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,25 +68,3 @@ def run_sweep(spec: SweepSpec, output: str | os.PathLike[str], *, executor: str 
     if not todo and not out.exists():
         table.write_rows(out, table.columns(spec.keys, [], component_names(spec.base)), [])
     return SweepSummary(len(spec.points), len(spec.points) - len(todo), len(todo), failed)
-
-
-class ProgressBar:
-    """``[#####.....] 12/32 ETA 0:41`` on stderr, only when stderr is a terminal."""
-
-    def __init__(self, stream=None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
-        self.start = time.monotonic()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or not total:
-            return
-        width = 30
-        filled = width * done // total
-        elapsed = time.monotonic() - self.start
-        remaining = int(elapsed / done * (total - done)) if done else 0
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-                          f"ETA {remaining // 60}:{remaining % 60:02d} ")
-        if done == total:
-            self.stream.write("\r" + " " * (width + 30) + "\r")
-        self.stream.flush()
