@@ -495,6 +495,33 @@ def _add_report_command(commands: argparse._SubParsersAction) -> None:
     report.set_defaults(handler=_cmd_report)
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from accelsim.atomic import write_text_atomic
+    from accelsim.validate import validate
+
+    checks, text = validate(args.repo, args.shared)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(args.output, text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    passed = sum(check.passed for check in checks)
+    print(f"{passed} of {len(checks)} checks pass", file=sys.stderr)
+    return 0
+
+
+def _add_validate_command(commands: argparse._SubParsersAction) -> None:
+    validate = commands.add_parser("validate", help="run the reference comparisons "
+                                   "(Timeloop, Sparseloop, Eyeriss) into one Markdown report")
+    validate.add_argument("-o", "--output", type=Path, metavar="REPORT.md",
+                          help="Markdown file to write (default: standard output)")
+    validate.add_argument("--repo", type=Path, default=Path("."), metavar="DIR",
+                          help="accelsim checkout with the fixtures (default: .)")
+    validate.add_argument("--shared", type=Path, metavar="DIR",
+                          help="reference folder (default: DIR/../shared)")
+    validate.set_defaults(handler=_cmd_validate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from accelsim import __version__
 
@@ -509,6 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plot_command(commands)
     _add_report_command(commands)
     _add_train_command(commands)
+    _add_validate_command(commands)
     return parser
 
 

@@ -20,19 +20,19 @@ reproduce the artifact's dense DRAM words and dense cycles exactly (asserted bel
 
 from __future__ import annotations
 
-import dataclasses
-
-import numpy as np
 import pytest
 
 from accelsim.analysis.analyze import analyze
 from accelsim.arch.loader import load_architecture
-from accelsim.arch.spec import Architecture, Tensor
+from accelsim.arch.spec import Tensor
 from accelsim.mapping.yaml_io import load_mapping
 from accelsim.pipeline import simulate
-from accelsim.workload.generators import uniform_mask
-from accelsim.workload.layer import Layer
-from accelsim.workload.trace import LayerTrace, Trace, TraceInfo
+from accelsim.validate import (
+    ALEXNET_SHAPES,
+    alexnet_trace,
+    read_eyeriss_reference,
+    without_compression,
+)
 from tests.conftest import REPO, shared_file
 
 REFERENCE = ("timeloop_ref/sparseloop_micro22_artifact_derived/"
@@ -40,52 +40,15 @@ REFERENCE = ("timeloop_ref/sparseloop_micro22_artifact_derived/"
 MAPPINGS = REPO / "tests" / "data" / "mappings"
 TARGET = 0.10
 
-# The file's "Workload shapes and densities" table: C, M, P=Q, R=S, stride, densities of
-# inputs, weights, outputs (P = 56 and 28 as the artifact's problems give them).
-SHAPES = {
-    "conv1": (3, 96, 56, 11, 4, 0.999, 0.710166, 0.378),
-    "conv2": (48, 256, 28, 5, 1, 0.6, 0.385306, 0.169),
-    "conv3": (256, 384, 13, 3, 1, 0.275, 0.346133, 0.303),
-    "conv4": (192, 384, 13, 3, 1, 0.207, 0.372449, 0.304),
-    "conv5": (192, 256, 13, 3, 1, 0.23, 0.368811, 0.1),
-}
+# The file's "Workload shapes and densities" table (C, M, P=Q, R=S, stride, densities of
+# inputs, weights, outputs) and the helpers that build the runs live in accelsim.validate,
+# which `accelsim validate` shares.
+SHAPES = ALEXNET_SHAPES
 
 
 def read_reference() -> dict[str, dict[str, object]]:
     """Per layer: dense (W, I, O) words, the Eyeriss-formula ratio and the dense cycles."""
-    rows = {}
-    for line in shared_file(REFERENCE).read_text(encoding="utf-8").splitlines():
-        cells = [cell.strip() for cell in line.split("|")]
-        if len(cells) == 8 and cells[0].startswith("conv"):
-            dense = tuple(int(v) for v in cells[1].strip("()").split(","))
-            rows[cells[0]] = {"dense": dense, "ratio": float(cells[3]),
-                              "dense_cycles": int(cells[4])}
-    assert sorted(rows) == sorted(SHAPES)
-    return rows
-
-
-def alexnet_trace(seed: int = 0) -> Trace:
-    rng = np.random.default_rng(seed)
-    layers = []
-    for name, (c, m, p, r, stride, d_in, d_w, d_out) in SHAPES.items():
-        size = (p - 1) * stride + r  # the extent the artifact's problem reads, no padding
-        layer = Layer(name, N=4, C=c, H=size, W=size, M=m, R=r, S=r, stride=(stride, stride))
-        layers.append(LayerTrace(layer, uniform_mask(layer.input_shape, d_in, rng),
-                                 uniform_mask(layer.weight_shape, d_w, rng),
-                                 uniform_mask(layer.output_shape, d_out, rng)))
-    info = TraceInfo(model="alexnet_conv_table7", source={"kind": "synthetic",
-                                                          "generator": "uniform",
-                                                          "seed": seed})
-    return Trace(info, tuple(layers))
-
-
-def without_compression(arch: Architecture, tensors: frozenset[Tensor] = frozenset(Tensor)
-                        ) -> Architecture:
-    """``arch`` with the formats of ``tensors`` removed at every level (DRAM included)."""
-    levels = tuple(dataclasses.replace(level, compression=tuple(
-        (tensor, spec) for tensor, spec in level.compression if tensor not in tensors))
-        for level in arch.levels)
-    return dataclasses.replace(arch, levels=levels)
+    return read_eyeriss_reference(shared_file(REFERENCE))
 
 
 @pytest.fixture(scope="module")
