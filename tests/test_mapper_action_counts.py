@@ -14,19 +14,14 @@ from accelsim.mapping.action_counts import action_counts, analysis_energy, dram_
 from accelsim.mapping.yaml_io import load_mapping
 from accelsim.workload.layer import Layer
 from tests.conftest import REPO, shared_file
+from tests.test_energy_timeloop import EYERISS_LIKE_LEVEL_PJ
 
 DEFAULT_CONV = Layer("default_conv", N=1, C=3, H=224, W=224, M=32, R=3, S=3, stride=2,
                      padding=1)
 # ../shared/timeloop_ref/eyeriss_like/timeloop-mapper.stats.txt: per level, "Energy (total)"
-# of each data space + "Leakage energy (total)", in pJ (as tests/test_energy_timeloop.py).
-TIMELOOP_LEVEL_PJ = {
-    "mac": 2250969.22,
-    "psum_spad": 4190338.25 + 1452.29,
-    "weights_spad": 10893306.24 + 17254.12,
-    "ifmap_spad": 1216735.96 + 1094.64,
-    "shared_glb": 3357302.30 + 709384.73 + 486.16,
-    "DRAM": 884736.00 + 10066944.00 + 25690112.00,
-}
+# of each data space + "Leakage energy (total)", in pJ — typed in once, in
+# tests/test_energy_timeloop.py.
+TIMELOOP_LEVEL_PJ = EYERISS_LIKE_LEVEL_PJ
 
 
 @pytest.fixture(scope="module")
