@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from math import ceil, prod
+from math import prod
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,6 +31,7 @@ from accelsim.arch.spec import (
 )
 from accelsim.mapping.model import DIMS, LevelMapping, Loop, Mapping, layer_bounds
 from accelsim.workload.layer import Layer
+from tests.random_mappings import random_mapping
 
 # ----------------------------------------------------------------------------------------
 # Random cases
@@ -48,32 +49,9 @@ def cases(draw, max_dim: int = 4):
     W = (Q - 1) * stride + (S - 1) * dilation + 1
     layer = Layer("rand", N=draw(st.integers(1, 2)), C=draw(st.integers(1, max_dim)), H=H, W=W,
                   M=draw(st.integers(1, max_dim)), R=R, S=S, stride=stride, dilation=dilation)
-    num_levels = draw(st.integers(2, 4))
-    slots = [(level, kind) for level in range(num_levels) for kind in ("T", "X", "Y")
-             if kind == "T" or level < num_levels - 1]
-    placed: dict[tuple[int, str], list[Loop]] = {slot: [] for slot in slots}
-    for dim, bound in layer_bounds(layer).items():
-        count = rng.randint(1, 3)
-        chosen = sorted(rng.sample(slots, min(count, len(slots))),
-                        key=lambda s: (s[0], "TXY".index(s[1])))
-        inner = [rng.randint(1, bound) for _ in chosen[1:]]
-        factors = [ceil(bound / prod(inner)), *inner]
-        for slot, factor in zip(chosen, factors, strict=True):
-            placed[slot].append(Loop(dim, factor))
-    entries, levels = [], []
-    for level in range(num_levels):
-        temporal = placed[(level, "T")]
-        rng.shuffle(temporal)
-        x, y = placed.get((level, "X"), []), placed.get((level, "Y"), [])
-        keeps = frozenset(Tensor) if level == 0 else frozenset(
-            t for t in Tensor if rng.random() < 0.6)
-        entries.append(LevelMapping(f"L{level}", tuple(temporal), tuple(x), tuple(y), keeps))
-        fan = Fanout(max(1, prod(lp.bound for lp in x)) + rng.randint(0, 1),
-                     max(1, prod(lp.bound for lp in y)))
-        levels.append(StorageLevel(f"L{level}", keeps or frozenset({Tensor.OUTPUTS}), 8, 8,
-                                   None if level == 0 else 64, fanout=fan, is_dram=level == 0))
-    arch = Architecture("rand", 1000.0, tuple(levels), DramSpec(1.0), ComputeSpec())
-    return layer, arch, Mapping(tuple(entries))
+    arch, mapping = random_mapping(layer, rng, depth=64, keep_nothing=True,
+                                   spare_fanout=True)
+    return layer, arch, mapping
 
 
 # ----------------------------------------------------------------------------------------

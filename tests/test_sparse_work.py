@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import FrozenInstanceError
-from math import ceil, prod
+from math import prod
 
 import numpy as np
 import pytest
@@ -24,10 +24,6 @@ from accelsim.analysis import analyze, tile_sequence
 from accelsim.arch.loader import load_architecture
 from accelsim.arch.spec import (
     Architecture,
-    ComputeSpec,
-    DramSpec,
-    Fanout,
-    StorageLevel,
     Tensor,
 )
 from accelsim.bundled import find_trace
@@ -44,6 +40,7 @@ from accelsim.sparsity.work import (
 from accelsim.workload.effectual import effectual_macs
 from accelsim.workload.layer import Layer
 from accelsim.workload.trace import LayerTrace, load_trace
+from tests.random_mappings import random_mapping
 
 BUNDLED = ("eyeriss_v1", "eyeriss_like", "simba_like", "systolic_os", "systolic_ws")
 FIELDS = ("dense_macs", "input_nonzero_macs", "weight_nonzero_macs", "effectual_macs")
@@ -153,33 +150,8 @@ def random_trace(layer: Layer, seed: int, with_output: bool = True) -> LayerTrac
                       rng.random(layer.output_shape) < density[2] if with_output else None)
 
 
-def random_mapping(layer: Layer, seed: int) -> tuple[Architecture, Mapping]:
-    """2-4 levels, temporal and spatial loops anywhere (DRAM fan-out included), random
-    orders and ceil-div splits; an architecture whose fan-outs fit."""
-    rng = random.Random(seed)
-    num_levels = rng.randint(2, 4)
-    slots = [(level, kind) for level in range(num_levels) for kind in ("T", "X", "Y")
-             if kind == "T" or level < num_levels - 1]
-    placed: dict[tuple[int, str], list[Loop]] = {slot: [] for slot in slots}
-    for dim, bound in layer_bounds(layer).items():
-        chosen = sorted(rng.sample(slots, min(rng.randint(1, 3), len(slots))),
-                        key=lambda slot: (slot[0], "TXY".index(slot[1])))
-        inner = [rng.randint(1, bound) for _ in chosen[1:]]
-        for slot, factor in zip(chosen, [ceil(bound / prod(inner)), *inner], strict=True):
-            placed[slot].append(Loop(dim, factor))
-    entries, levels = [], []
-    for level in range(num_levels):
-        temporal = placed[(level, "T")]
-        rng.shuffle(temporal)
-        x, y = placed.get((level, "X"), []), placed.get((level, "Y"), [])
-        keeps = frozenset(Tensor) if level == 0 else frozenset(
-            t for t in Tensor if rng.random() < 0.6) or frozenset({Tensor.OUTPUTS})
-        entries.append(LevelMapping(f"L{level}", tuple(temporal), tuple(x), tuple(y), keeps))
-        fanout = Fanout(prod(lp.bound for lp in x), prod(lp.bound for lp in y))
-        levels.append(StorageLevel(f"L{level}", keeps, 8, 8, None if level == 0 else 4096,
-                                   fanout=fanout, is_dram=level == 0))
-    arch = Architecture("rand", 1000.0, tuple(levels), DramSpec(1.0), ComputeSpec())
-    return arch, Mapping(tuple(entries))
+def seeded_mapping(layer: Layer, seed: int) -> tuple[Architecture, Mapping]:
+    return random_mapping(layer, random.Random(seed), depth=4096)
 
 
 def assert_matches_oracle(layer_trace: LayerTrace, arch: Architecture, mapping: Mapping
@@ -215,7 +187,7 @@ CASES = settings(max_examples=120, deadline=None,
 @CASES
 @given(layer=layers(), seed=st.integers(0, 2**32 - 1))
 def test_hand_written_mappings_match_the_oracle(layer: Layer, seed: int) -> None:
-    arch, mapping = random_mapping(layer, seed)
+    arch, mapping = seeded_mapping(layer, seed)
     layer_trace = random_trace(layer, seed, with_output=seed % 2 == 0)
     counts = assert_matches_oracle(layer_trace, arch, mapping)
     assert_totals(layer_trace, counts)
@@ -272,7 +244,7 @@ def test_depthwise_and_fully_connected_layers_match_the_oracle(hw: str) -> None:
 def test_tiles_are_the_schedules_tiles(layer: Layer, seed: int) -> None:
     """Same tiles, same order, same boxes as ``tile_sequence``; the busiest unit's dense
     work is the dense cycles of the tile, and they add up to the nest analysis' cycles."""
-    arch, mapping = random_mapping(layer, seed)
+    arch, mapping = seeded_mapping(layer, seed)
     counts = tile_work(LayerTrace.dense(layer), arch, mapping)
     sequence = tile_sequence(layer, arch, mapping, arch.levels[BOUNDARY_LEVEL].name)
     per_group = slice(0, counts.tiles_per_group)
@@ -317,7 +289,7 @@ def test_all_ones_masks_lose_only_the_padding(layer: Layer, seed: int) -> None:
     """Weights all non-zero: (b) = dense. Inputs all non-zero: (c) = (a), and (a) misses
     exactly the MACs whose input is a padding position: per axis, the (output, tap) pairs
     that land inside the image, a closed form."""
-    arch, mapping = random_mapping(layer, seed)
+    arch, mapping = seeded_mapping(layer, seed)
     counts = tile_work(LayerTrace.dense(layer), arch, mapping)
     np.testing.assert_array_equal(counts.weight_nonzero_macs, counts.dense_macs)
     np.testing.assert_array_equal(counts.effectual_macs, counts.input_nonzero_macs)
@@ -338,7 +310,7 @@ def test_all_ones_masks_lose_only_the_padding(layer: Layer, seed: int) -> None:
        data=st.data())
 def test_clearing_a_mask_bit_never_increases_a_count(layer: Layer, seed: int, operand: str,
                                                      data: st.DataObject) -> None:
-    arch, mapping = random_mapping(layer, seed)
+    arch, mapping = seeded_mapping(layer, seed)
     before = random_trace(layer, seed)
     inputs, weights = before.input_mask.copy(), before.weight_mask.copy()
     target = inputs if operand == "in" else weights
@@ -383,7 +355,7 @@ def test_units_are_numbered_row_major_over_the_spatial_loops_in_nest_order() -> 
 
 def test_policies_pick_the_matching_count_and_the_busiest_unit() -> None:
     layer = Layer("p", N=1, C=4, H=6, W=6, M=4, R=3, S=3, padding=1)
-    arch, mapping = random_mapping(layer, 3)
+    arch, mapping = seeded_mapping(layer, 3)
     counts = tile_work(random_trace(layer, 3), arch, mapping)
     pairs = {(False, False): counts.dense_macs, (True, False): counts.input_nonzero_macs,
              (False, True): counts.weight_nonzero_macs, (True, True): counts.effectual_macs}
@@ -403,7 +375,7 @@ def test_load_imbalance_is_max_over_mean() -> None:
 
 def test_results_are_frozen_and_read_only() -> None:
     layer = Layer("ro", N=1, C=2, H=3, W=3, M=2, R=1, S=1)
-    arch, mapping = random_mapping(layer, 1)
+    arch, mapping = seeded_mapping(layer, 1)
     counts = tile_work(random_trace(layer, 1), arch, mapping)
     with pytest.raises(FrozenInstanceError):
         counts.layer = "x"  # type: ignore[misc]
