@@ -26,6 +26,10 @@ class _Required:
 REQUIRED: Any = _Required()
 """The default of a field that must be given."""
 
+MAX_MAGNITUDE = 2**53
+"""The largest number any key accepts (beyond it integers are no longer exact as floats and
+every size or rate in a design is far smaller); ``.inf`` is separate (``allow_inf``)."""
+
 _TYPE_NAMES = {int: "an integer", float: "a number", str: "text", bool: "true or false",
                list: "a list", dict: "a mapping"}
 
@@ -199,6 +203,9 @@ def check_scalar(item: Field, value: Any, fail) -> Any:
     else:
         ok = isinstance(value, item.kind) and (item.kind is bool
                                                or not isinstance(value, bool))
+    if ok and item.kind in (int, float) and not math.isinf(value) \
+            and abs(value) > MAX_MAGNITUDE:
+        raise fail(f"expected {expected}, at most 2^53, got {_magnitude(value)}")
     if ok and item.minimum is not None:
         ok = value > item.minimum if item.exclusive else value >= item.minimum
     if ok and item.choices is not None and value not in item.choices:
@@ -207,6 +214,13 @@ def check_scalar(item: Field, value: Any, fail) -> Any:
     if not ok:
         raise fail(f"expected {expected}, got {_shown(value)}")
     return value
+
+
+def _magnitude(value: int | float) -> str:
+    """A huge number in a few characters: ``an integer of 133 bits`` rather than its digits."""
+    if isinstance(value, int) and abs(value).bit_length() > 53:
+        return f"an integer of {abs(value).bit_length()} bits"
+    return repr(value)
 
 
 def _read_list(item: Field, parent: YamlMap, key: str, where: str) -> tuple[Any, ...]:

@@ -20,6 +20,11 @@ import yaml
 from accelsim.errors import ConfigError
 
 _STANDARD_TAG = "tag:yaml.org,2002:"
+MAX_NODES = 100_000
+"""Nodes a document may expand to, aliases counted at each use (a few hundred is typical;
+the bound stops a "billion laughs" document of nested aliases)."""
+MAX_DEPTH = 100
+"""Mappings and lists nested in each other (a config needs fewer than ten)."""
 
 
 class YamlMap(Mapping[str, Any]):
@@ -140,10 +145,18 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
 
 def parse_yaml(text: str, file: str) -> Any:
     """Parse YAML text; ``file`` names it in errors. An empty document is ``None``."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character such as NUL
+        raise ConfigError(f"not valid YAML: character {exc.character:#06x} is not allowed",
+                          file=file, line=text.count("\n", 0, exc.position) + 1) from None
     try:
         root = loader.get_single_node()
-        return None if root is None else _convert(root, file, yaml.constructor.SafeConstructor())
+        return None if root is None else \
+            _Converter(file, yaml.constructor.SafeConstructor()).convert(root, 0)
+    except RecursionError:
+        raise ConfigError(f"not valid YAML: nested more than {MAX_DEPTH} levels deep",
+                          file=file) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "syntax error"
@@ -159,33 +172,65 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _convert(node: yaml.Node, file: str, constructor: yaml.constructor.SafeConstructor) -> Any:
-    if not node.tag.startswith(_STANDARD_TAG):
-        raise ConfigError(f"unsupported YAML tag {node.tag!r}; plain YAML is expected",
-                          file=file, line=_line(node))
-    if isinstance(node, yaml.MappingNode):
-        return _convert_mapping(node, file, constructor)
-    if isinstance(node, yaml.SequenceNode):
-        items = [_convert(item, file, constructor) for item in node.value]
-        return YamlSeq(items, [_line(item) for item in node.value], file, _line(node))
-    return constructor.construct_object(node, deep=True)
+class _Converter:
+    """YAML nodes → ``YamlMap``/``YamlSeq``/scalars, within ``MAX_NODES`` and ``MAX_DEPTH``
+    (an alias is expanded at each use, so a recursive alias is an error, not a loop)."""
+
+    def __init__(self, file: str, constructor: yaml.constructor.SafeConstructor) -> None:
+        self.file = file
+        self.constructor = constructor
+        self.nodes = 0
+
+    def convert(self, node: yaml.Node, depth: int) -> Any:
+        file = self.file
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ConfigError(f"the document expands to more than {MAX_NODES:,} YAML nodes "
+                              "(aliases count at each use)", file=file, line=_line(node))
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"nested more than {MAX_DEPTH} levels deep (a recursive YAML "
+                              "alias?)", file=file, line=_line(node))
+        if not node.tag.startswith(_STANDARD_TAG):
+            raise ConfigError(f"unsupported YAML tag {node.tag!r}; plain YAML is expected",
+                              file=file, line=_line(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, depth)
+        if isinstance(node, yaml.SequenceNode):
+            items = [self.convert(item, depth + 1) for item in node.value]
+            return YamlSeq(items, [_line(item) for item in node.value], file, _line(node))
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, TypeError, AttributeError):  # 2001-02-30, !!int x, !!timestamp x
+            raise ConfigError(f"not a usable value: {scalar_problem(node)}", file=file,
+                              line=_line(node)) from None
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> YamlMap:
+        file = self.file
+        items: dict[str, Any] = {}
+        lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _STANDARD_TAG + "merge":
+                raise ConfigError("YAML merge keys ('<<') are not supported; write the keys "
+                                  "out", file=file, line=_line(key_node))
+            key = self.convert(key_node, depth + 1)
+            if not isinstance(key, str):
+                raise ConfigError(f"expected a text key, got {_short(key)}", file=file,
+                                  line=_line(key_node))
+            if key in items:
+                raise ConfigError(f"duplicate key {key!r} (first on line {lines[key]})",
+                                  file=file, line=_line(key_node))
+            items[key] = self.convert(value_node, depth + 1)
+            lines[key] = _line(key_node)
+        return YamlMap(items, lines, file, _line(node))
 
 
-def _convert_mapping(node: yaml.MappingNode, file: str,
-                     constructor: yaml.constructor.SafeConstructor) -> YamlMap:
-    items: dict[str, Any] = {}
-    lines: dict[str, int] = {}
-    for key_node, value_node in node.value:
-        if key_node.tag == _STANDARD_TAG + "merge":
-            raise ConfigError("YAML merge keys ('<<') are not supported; write the keys out",
-                              file=file, line=_line(key_node))
-        key = _convert(key_node, file, constructor)
-        if not isinstance(key, str):
-            raise ConfigError(f"expected a text key, got {key!r}", file=file,
-                              line=_line(key_node))
-        if key in items:
-            raise ConfigError(f"duplicate key {key!r} (first on line {lines[key]})",
-                              file=file, line=_line(key_node))
-        items[key] = _convert(value_node, file, constructor)
-        lines[key] = _line(key_node)
-    return YamlMap(items, lines, file, _line(node))
+def scalar_problem(node: yaml.Node) -> str:
+    """``'2001-02-30' is not a valid timestamp``: why PyYAML could not construct a scalar."""
+    kind = node.tag.removeprefix(_STANDARD_TAG)
+    return f"{_short(str(node.value))} is not a valid {kind}"
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a value, cut to one short line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -54,9 +54,13 @@ def parse_mapping(text: str, file: str = "<mapping>", layer: Layer | None = None
 
 def mapping_from_yaml(document: Any, file: str, layer: Layer | None = None,
                       arch: Architecture | None = None) -> Mapping:
+    if document is None:
+        raise ConfigError("empty file: expected a mapping with 'version: 1' and 'levels'",
+                          file=file, line=1)
     if not isinstance(document, YamlMap):
-        raise ConfigError("expected a mapping with 'version: 1' and 'levels', "
-                          f"got {type(document).__name__}", file=file, line=1)
+        got = "a list" if isinstance(document, YamlSeq) else repr(document)[:60]
+        raise ConfigError(f"expected a mapping with 'version: 1' and 'levels', got {got}",
+                          file=file, line=1)
     _check_keys(document, ("version", "levels"), ("layer",), "")
     if document["version"] != VERSION:
         raise document.error("version", f"expected {VERSION}, got {document['version']!r}", "")

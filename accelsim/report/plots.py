@@ -72,8 +72,11 @@ def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     file = Path(path)
     if not file.is_file():
         raise AccelsimError("no such file", file=file)
-    with file.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        with file.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise AccelsimError(f"not a readable CSV file: {err}", file=file) from None
     if not rows:
         raise AccelsimError("the CSV has no rows", file=file)
     return rows

@@ -19,6 +19,7 @@ import numpy as np
 import yaml
 
 from accelsim.config.keys import did_you_mean
+from accelsim.config.yaml_loader import scalar_problem
 from accelsim.errors import AccelsimError, ConfigError
 from accelsim.workload.generators import (
     DEFAULT_CHANNEL_SPREAD,
@@ -70,8 +71,12 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
         if name in values:
             raise ConfigError(f"duplicate key, first given on line {lines[name]}", file=file,
                               line=line, key=name)
-        value = constructor.construct_object(value_node, deep=True) \
-            if isinstance(value_node, yaml.ScalarNode) else value_node
+        try:
+            value = constructor.construct_object(value_node, deep=True) \
+                if isinstance(value_node, yaml.ScalarNode) else value_node
+        except (ValueError, TypeError, AttributeError, yaml.YAMLError):  # !!int x, 2001-02-30
+            raise ConfigError(f"not a usable value: {scalar_problem(value_node)}", file=file,
+                              line=_line(value_node), key=name) from None
         values[name] = check_density(value, key=name, file=file, line=_line(value_node))
         lines[name] = line
     constructor.dispose()
@@ -89,6 +94,8 @@ def _compose(file: str) -> yaml.Node | None:
         raise ConfigError(f"cannot read the profile ({exc})", file=file) from None
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ConfigError("not valid YAML or JSON: nested too deeply", file=file) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

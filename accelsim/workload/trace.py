@@ -9,13 +9,16 @@ later stage has one code path for dense and sparse runs.
 from __future__ import annotations
 
 import json
+import math
 import os
+import struct
+import tokenize
 import zipfile
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -43,6 +46,9 @@ MASK_ENCODINGS = ("packbits", "unpacked")
 VALUE_ENCODINGS = ("raw",)
 VALUE_DTYPES = ("int8", "uint8", "int16", "int32", "float16", "float32", "float64")
 _SHAPE_WORDS = {"input": "N×C×H×W", "weight": "M×(C/groups)×R×S", "output": "N×M×P×Q"}
+MAX_TENSOR_ELEMENTS = 2**31
+"""The most elements one tensor of a layer may have (a mask of it is this many bytes in
+memory); larger sizes in a file are taken as a mistake, not allocated."""
 
 _LAYER_GEOMETRY_KEYS = ("name", "kind", "N", "C", "H", "W", "M", "R", "S", "stride",
                         "padding", "dilation", "groups")
@@ -63,6 +69,19 @@ def pack_mask(mask: np.ndarray) -> np.ndarray:
 def unpack_mask(packed: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     count = int(np.prod(shape, dtype=np.int64))
     return np.unpackbits(packed, count=count, bitorder="big").view(bool).reshape(shape)
+
+
+def check_tensor_sizes(layer: Layer) -> None:
+    """``GeometryError`` when a tensor of ``layer`` has more than ``MAX_TENSOR_ELEMENTS``
+    elements (checked before any mask of it is allocated)."""
+    for tensor in ("input", "weight", "output"):
+        shape = _shape_of(layer, tensor)
+        count = math.prod(shape)
+        if count > MAX_TENSOR_ELEMENTS:
+            raise GeometryError(
+                f"the {tensor} tensor ({_SHAPE_WORDS[tensor]} = "
+                f"{'×'.join(str(n) for n in shape)}) has {count:.3g} elements, more than "
+                f"the {MAX_TENSOR_ELEMENTS:,} a trace can hold", key=layer.name)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -109,6 +128,7 @@ class LayerTrace:
     @classmethod
     def dense(cls, layer: Layer) -> LayerTrace:
         """All-ones masks: the dense workload, run through the same path as sparse ones."""
+        check_tensor_sizes(layer)
         ones = np.ones
         return cls(layer, ones(layer.input_shape, dtype=bool), ones(layer.weight_shape, dtype=bool))
 
@@ -246,8 +266,24 @@ def _layer_entry(layer_trace: LayerTrace) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- loading
 
 
+_T = TypeVar("_T")
+
+
 def load_trace(path: str | os.PathLike[str]) -> Trace:
     """Read and fully validate a trace file; any problem is one ``TraceFormatError`` line."""
+    return _with_archive(path, _read_archive)
+
+
+def read_layers(path: str | os.PathLike[str]) -> list[Layer]:
+    """The layers a trace's manifest declares, validated as ``load_trace`` validates them
+    but without reading any mask, so that a trace too large to unpack can be refused first
+    (``accelsim.resources``)."""
+    return _with_archive(path, _read_manifest_layers)
+
+
+def _with_archive(path: str | os.PathLike[str],
+                  read: Callable[[_NpzMembers, str], _T]) -> _T:
+    """``read`` applied to the archive at ``path``, damaged bytes turned into one line."""
     file = os.fspath(path)
     target = Path(file)
     if not target.exists():
@@ -256,17 +292,32 @@ def load_trace(path: str | os.PathLike[str]) -> Trace:
         raise TraceFormatError("is a directory, expected a .npz trace file", file=file)
     try:
         archive = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _ZIP_ERRORS as exc:
         raise TraceFormatError(f"not a .npz (zip) archive: {exc}", file=file) from None
     with archive:
         try:
-            return _read_archive(_NpzMembers(archive), file)
+            return read(_NpzMembers(archive), file)
         except AccelsimError:
             raise
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        except _ZIP_ERRORS as exc:
             raise TraceFormatError(
                 f"corrupt or truncated archive ({type(exc).__name__}: {exc})",
                 file=file) from None
+
+
+def _read_manifest_layers(archive: _NpzMembers, file: str) -> list[Layer]:
+    if "manifest" not in archive.files:
+        raise TraceFormatError("missing the 'manifest' array", file=file)
+    entries = _parse_manifest(archive["manifest"], file)["layers"]
+    expect_type(entries, list, "layers", where="manifest", file=file, error=TraceFormatError)
+    return [_layer_from_entry(index, entry, file)[0] for index, entry in enumerate(entries)]
+
+
+# What zipfile and numpy raise on damaged bytes: a bad header, CRC or length, a compression
+# method or encryption flag flipped on, an absurd size or unparsable dict in a .npy header.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
+               NotImplementedError, RuntimeError, OverflowError, struct.error,
+               SyntaxError, tokenize.TokenError)
 
 
 class _NpzMembers:
@@ -280,8 +331,27 @@ class _NpzMembers:
             raise ValueError(f"member {others[0]!r} is not a .npy array")
 
     def __getitem__(self, name: str) -> np.ndarray:
-        with self._archive.open(f"{name}.npy") as member:
+        info = self._archive.getinfo(f"{name}.npy")
+        with self._archive.open(info) as member:
+            _check_npy_size(member, info.file_size, name)
+        with self._archive.open(info) as member:
             return np.lib.format.read_array(member, allow_pickle=False)
+
+
+def _check_npy_size(member: IO[bytes], stored: int, name: str) -> None:
+    """A ``.npy`` header may claim any shape; reject one larger than the member's bytes
+    before ``read_array`` allocates it."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        return  # 3.0 headers: read_array's own checks (rare; no pickles are allowed either)
+    claimed = math.prod(shape) * dtype.itemsize
+    if claimed > stored:
+        raise ValueError(f"member {name!r} claims {claimed:,} bytes of data but holds "
+                         f"{stored:,}")
 
 
 def _read_archive(archive: _NpzMembers, file: str) -> Trace:
@@ -320,8 +390,10 @@ def _parse_manifest(raw: np.ndarray, file: str) -> dict[str, Any]:
             f"with shape {list(raw.shape)}", file=file)
     try:
         manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, a 4300-digit number
         raise TraceFormatError(f"manifest: not valid UTF-8 JSON ({exc})", file=file) from None
+    except RecursionError:
+        raise TraceFormatError("manifest: JSON nested too deeply", file=file) from None
     if not isinstance(manifest, dict):
         raise TraceFormatError("manifest: expected a JSON object", file=file)
     if manifest.get("format") != FORMAT_NAME:
@@ -363,8 +435,8 @@ def _check_source(source: Any, file: str | None) -> None:
                                file=file, key="manifest")
 
 
-def _read_layer(archive: _NpzMembers, members: set[str], index: int, entry: Any,
-                file: str) -> tuple[LayerTrace, list[str]]:
+def _layer_from_entry(index: int, entry: Any, file: str) -> tuple[Layer, str]:
+    """A manifest entry's geometry as a validated ``Layer``, and how errors name it."""
     where = f"layer #{index}"
     if not isinstance(entry, dict):
         raise TraceFormatError(f"expected an object, got {entry!r}", file=file, key=where)
@@ -383,8 +455,15 @@ def _read_layer(archive: _NpzMembers, members: set[str], index: int, entry: Any,
             padding=_as_pair(entry["padding"]), dilation=_as_pair(entry["dilation"]),
             groups=entry["groups"], kind=LayerKind(kind),
             input_tensor=entry.get("input_tensor") or "")
+        check_tensor_sizes(layer)
     except GeometryError as exc:
         raise TraceFormatError(exc.message, file=file, key=where) from None
+    return layer, where
+
+
+def _read_layer(archive: _NpzMembers, members: set[str], index: int, entry: Any,
+                file: str) -> tuple[LayerTrace, list[str]]:
+    layer, where = _layer_from_entry(index, entry, file)
     arrays_entry = entry["arrays"]
     if not isinstance(arrays_entry, dict):
         raise TraceFormatError(f"arrays: expected an object, got {arrays_entry!r}", file=file,

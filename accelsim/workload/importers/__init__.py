@@ -23,15 +23,18 @@ __all__ = ["FORMATS", "import_scalesim_csv", "import_timeloop_problem", "import_
 
 
 def import_workload(path: str | os.PathLike[str], *, file_format: str | None = None,
-                    batch: int | None = None, seed: int = 0) -> Trace:
+                    batch: int | None = None, seed: int = 0,
+                    max_memory: int | None = None) -> Trace:
     """Import ``path`` as ``file_format``, or as its extension says (.csv → SCALE-Sim,
     .yaml/.yml → Timeloop). ``batch`` None means 1 for SCALE-Sim and the file's N for
-    Timeloop."""
+    Timeloop. ``max_memory``: bytes the masks may take (None: the machine's default),
+    checked from the parsed geometry before any mask is drawn."""
     chosen = file_format or _EXTENSIONS.get(Path(path).suffix.lower())
     if chosen == "scalesim":
-        return import_scalesim_csv(path, batch=1 if batch is None else batch, seed=seed)
+        return import_scalesim_csv(path, batch=1 if batch is None else batch, seed=seed,
+                                   max_memory=max_memory)
     if chosen == "timeloop":
-        return import_timeloop_problem(path, batch=batch, seed=seed)
+        return import_timeloop_problem(path, batch=batch, seed=seed, max_memory=max_memory)
     if file_format is not None:
         raise ImportFormatError(f"unknown format {file_format!r}; expected one of "
                                 f"{', '.join(FORMATS)}", file=path)

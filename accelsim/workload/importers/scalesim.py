@@ -28,8 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from accelsim.errors import AccelsimError, GeometryError, ImportFormatError
+from accelsim.resources import check_synth, resolve_limit
 from accelsim.workload.layer import Layer
-from accelsim.workload.trace import LayerTrace, Trace, TraceInfo
+from accelsim.workload.trace import LayerTrace, Trace, TraceInfo, check_tensor_sizes
 
 CONV_HEADER = ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
                "Channels, Num Filter, Strides[, Sparsity],")
@@ -56,8 +57,10 @@ class _Row:
 
 
 def import_scalesim_csv(path: str | os.PathLike[str], *, batch: int = 1,
-                        seed: int = 0) -> Trace:
-    """Read a SCALE-Sim topology CSV (conv or GEMM form) as a trace of ``batch`` images."""
+                        seed: int = 0, max_memory: int | None = None) -> Trace:
+    """Read a SCALE-Sim topology CSV (conv or GEMM form) as a trace of ``batch`` images;
+    refused before any mask is drawn when the masks would exceed ``max_memory`` bytes
+    (None: the machine's default, ``accelsim.resources``)."""
     file = os.fspath(path)
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ImportFormatError(f"batch must be a positive integer, got {batch!r}", file=file)
@@ -71,6 +74,7 @@ def import_scalesim_csv(path: str | os.PathLike[str], *, batch: int = 1,
     if not rows:
         raise ImportFormatError("no layers after the header", file=file, line=header_line)
     rows = _unique_names(rows)
+    check_synth([row.layer for row in rows], resolve_limit(max_memory))
     rng = np.random.default_rng(seed)
     layers = tuple(_layer_trace(row, rng, file) for row in rows)
     sparsity = {row.layer.name: f"{row.nm[0]}:{row.nm[1]}" for row in rows if row.nm}
@@ -148,6 +152,7 @@ def _parse_row(fields: list[str], form: str, batch: int, file: str, line: int) -
     try:
         layer = _conv_layer(name, values, batch) if form == "conv" else \
             _gemm_layer(name, values, batch)
+        check_tensor_sizes(layer)
     except GeometryError as exc:
         raise ImportFormatError(exc.message, file=file, line=line, key=name) from None
     return _Row(line, layer, nm)

@@ -34,9 +34,10 @@ import numpy as np
 from accelsim.config.keys import did_you_mean
 from accelsim.config.yaml_loader import YamlMap, YamlSeq, join_key, load_yaml, to_plain
 from accelsim.errors import ConfigError, GeometryError, ImportFormatError
+from accelsim.resources import check_synth, resolve_limit
 from accelsim.workload.generators import uniform_mask
 from accelsim.workload.layer import Layer
-from accelsim.workload.trace import LayerTrace, Trace, TraceInfo
+from accelsim.workload.trace import LayerTrace, Trace, TraceInfo, check_tensor_sizes
 
 DATA_SPACES = ("Weights", "Inputs", "Outputs")
 DISTRIBUTIONS = ("fixed", "fixed_structured", "hypergeometric")
@@ -72,10 +73,12 @@ class _Shape:
 
 
 def import_timeloop_problem(path: str | os.PathLike[str], *, batch: int | None = None,
-                            seed: int = 0, output_masks: bool = False) -> Trace:
+                            seed: int = 0, output_masks: bool = False,
+                            max_memory: int | None = None) -> Trace:
     """Read a Timeloop v0.4 convolution problem as a one-layer trace (N from the file
     unless ``batch`` is given). ``output_masks``: also draw an output mask at the file's
-    Outputs density (none when the file gives no Outputs density)."""
+    Outputs density (none when the file gives no Outputs density). ``max_memory``: bytes
+    the masks may take (None: the machine's default), checked before any is drawn."""
     file = os.fspath(path)
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int)
                               or batch < 1):
@@ -85,6 +88,7 @@ def import_timeloop_problem(path: str | os.PathLike[str], *, batch: int | None =
     _check_bounds(bounds, shape, where)
     layer = _layer(bounds, shape, where, Path(file).stem, batch)
     densities = _densities(bounds, where)
+    check_synth([layer], resolve_limit(max_memory))
     rng = np.random.default_rng(seed)
     masks = [_mask(tensor_shape, densities.get(space), rng) for space, tensor_shape in
              (("Inputs", layer.input_shape), ("Weights", layer.weight_shape))]
@@ -202,7 +206,7 @@ def _shape(problem: YamlMap, bounds: YamlMap) -> _Shape:
 
 def _dimensions(spec: YamlMap, where: str) -> tuple[str, ...]:
     dims = spec.get("dimensions")
-    names = tuple(dims) if _is_list(dims) else ()
+    names = tuple(dims) if _is_list(dims) and all(isinstance(d, str) for d in dims) else ()
     core = set(names) - {"G"}
     if core not in ({"C", "M", "R", "S", "N", "P", "Q"}, {"C", "K", "R", "S", "N", "P", "Q"}) \
             or len(set(names)) != len(names):
@@ -289,9 +293,9 @@ def _check_bounds(bounds: YamlMap, shape: _Shape, where: str) -> None:
         if dim not in bounds:
             raise _fail(bounds, None, f"missing the bound of dimension {dim!r}", where)
     for key in [*shape.dims, *coefficient_names, *_INPUT_KEYS]:
-        value = bounds.get(key)
-        if value is None and key not in shape.dims:
+        if key not in bounds:  # dimensions are all there (checked above); the rest optional
             continue
+        value = bounds[key]
         minimum = 0 if key.endswith("pad") else 1
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             kind = "a non-negative" if minimum == 0 else "a positive"
@@ -322,6 +326,7 @@ def _layer(bounds: YamlMap, shape: _Shape, where: str, name: str,
         layer = Layer(name, N=batch or bounds["N"], C=groups * bounds["C"], H=in_h, W=in_w,
                       M=groups * bounds[shape.out_channels], R=kernel[0], S=kernel[1],
                       stride=stride, dilation=dilation, padding=(pad_h, pad_w), groups=groups)
+        check_tensor_sizes(layer)
     except GeometryError as exc:
         raise _fail(bounds, None, exc.message, where) from None
     for axis, got, want, letter in (("H", layer.P, output[0], height.output),
