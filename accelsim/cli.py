@@ -79,9 +79,25 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _cmd_trace_synth(args: argparse.Namespace) -> int:
-    from accelsim.workload.synth import load_profile, synthesize
+def _max_memory(text: str) -> int:
+    from accelsim.resources import parse_size
 
+    return parse_size(text)
+
+
+def _add_max_memory(parser: argparse.ArgumentParser, extra: str = "") -> None:
+    parser.add_argument("--max-memory", type=_max_memory, default=None, metavar="SIZE",
+                        help="refuse, with one line naming the layer, work estimated to need "
+                        "more memory than SIZE (e.g. 8G, 512M; default: 80%% of the "
+                        f"machine's){extra}")
+
+
+def _cmd_trace_synth(args: argparse.Namespace) -> int:
+    from accelsim.resources import check_synth, resolve_limit
+    from accelsim.workload.synth import load_profile, synthesize
+    from accelsim.workload.zoo import get_model
+
+    check_synth(get_model(args.model, args.batch), resolve_limit(args.max_memory))
     act_density = load_profile(args.act_profile) if args.act_profile else args.act_density
     trace = synthesize(
         args.model, batch=args.batch, act_density=act_density,
@@ -97,7 +113,7 @@ def _cmd_trace_import(args: argparse.Namespace) -> int:
     from accelsim.workload.importers import import_workload
 
     trace = import_workload(args.file, file_format=args.format, batch=args.batch,
-                            seed=args.seed)
+                            seed=args.seed, max_memory=args.max_memory)
     trace.save(args.output)
     print(f"wrote {args.output}: {len(trace)} layers imported from {args.file}",
           file=sys.stderr)
@@ -181,6 +197,7 @@ def _add_trace_commands(commands: argparse._SubParsersAction) -> None:
                        default="clustered", help="activation mask generator")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     synth.add_argument("-o", "--output", type=Path, required=True, help="trace file to write")
+    _add_max_memory(synth)
     synth.set_defaults(handler=_cmd_trace_synth)
 
     imp = sub.add_parser("import", help="a SCALE-Sim topology CSV or a Timeloop problem YAML")
@@ -191,6 +208,7 @@ def _add_trace_commands(commands: argparse._SubParsersAction) -> None:
                      help="batch size (default: 1, or the problem's N)")
     imp.add_argument("--seed", type=int, default=0, help="seed for masks drawn from densities")
     imp.add_argument("-o", "--output", type=Path, required=True, help="trace file to write")
+    _add_max_memory(imp)
     imp.set_defaults(handler=_cmd_trace_import)
 
     exp = sub.add_parser("export", help="Sparseloop workload YAMLs and real-data mask files")
@@ -300,10 +318,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from accelsim.pipeline import simulate
     from accelsim.report.progress import ProgressBar
     from accelsim.report.run_report import format_run_table
+    from accelsim.resources import check_trace_file, resolve_limit
     from accelsim.workload.trace import load_trace
 
+    if args.output is not None and args.output.exists() and not args.output.is_dir():
+        raise AccelsimError("is not a directory; -o names a folder for layers.csv and "
+                            "summary.json", file=args.output)
     arch = load_architecture(_locate(args.hw, find_config))
-    trace = load_trace(_locate(args.trace, find_trace))
+    trace_file = _locate(args.trace, find_trace)
+    check_trace_file(trace_file, resolve_limit(args.max_memory))
+    trace = load_trace(trace_file)
     mappings = {}
     for path in args.mapping or ():
         mapping = load_mapping(path)
@@ -311,9 +335,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if name is None:
             raise AccelsimError("a mapping file for a multi-layer trace must name its "
                                 "'layer'", file=path, key="layer")
-        mappings[name] = mapping
+        layer = next((lt.layer for lt in trace.layers if lt.layer.name == name), None)
+        if layer is None:
+            trace_name = Path(trace.path or args.trace).name
+            raise AccelsimError(f"names layer {name!r}, which {trace_name} does not have",
+                                file=path, key="layer")
+        mappings[name] = load_mapping(path, layer, arch)  # errors name this file and line
     layers = [n for n in args.layers.split(",") if n] if args.layers else None
-    result = simulate(arch, trace, mappings=mappings, layers=layers, progress=ProgressBar())
+    result = simulate(arch, trace, mappings=mappings, layers=layers, progress=ProgressBar(),
+                      max_memory=args.max_memory)
     if args.output is not None:
         args.output.mkdir(parents=True, exist_ok=True)
         result.to_csv(args.output / "layers.csv")
@@ -346,6 +376,7 @@ def _add_run_command(commands: argparse._SubParsersAction) -> None:
                      help="comma-separated layer names to simulate (default all)")
     run.add_argument("--show-mappings", action="store_true",
                      help="print each layer's mapping as a loop nest (like Timeloop's map.txt)")
+    _add_max_memory(run)
     run.set_defaults(handler=_cmd_run)
 
 
@@ -442,7 +473,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     spec = build_spec(args.hw, args.trace, args.set or (), args.set_from, layers)
     summary = run_sweep(spec, args.output, executor=args.executor, jobs=args.jobs,
                         scheduler=args.scheduler, retry_failed=args.retry_failed,
-                        progress=ProgressBar())
+                        progress=ProgressBar(), max_memory=args.max_memory)
     print(f"wrote {args.output}: {summary.points} points ({summary.skipped} already there, "
           f"{summary.ran} run, {summary.failed} failed)", file=sys.stderr)
     return 0
@@ -474,6 +505,8 @@ def _add_sweep_command(commands: argparse._SubParsersAction) -> None:
                        help="rerun points an earlier run recorded as failed")
     sweep.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.csv",
                        help="CSV to write; points already in it are skipped")
+    _add_max_memory(sweep, " (per sweep: shared by the -j local workers; each Dask worker "
+                           "defaults to its own machine's)")
     sweep.set_defaults(handler=_cmd_sweep)
 
 
@@ -497,24 +530,26 @@ def _add_report_command(commands: argparse._SubParsersAction) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from accelsim.atomic import write_text_atomic
-    from accelsim.validate import validate
+    from accelsim.validate import DEFAULT_REPORT, summary, validate
 
     checks, text = validate(args.repo, args.shared)
-    if args.output is None:
+    output = args.repo / DEFAULT_REPORT if args.output is None else args.output
+    if str(output) == "-":
         sys.stdout.write(text)
     else:
-        write_text_atomic(args.output, text)
-        print(f"wrote {args.output}", file=sys.stderr)
-    passed = sum(check.passed for check in checks)
-    print(f"{passed} of {len(checks)} checks pass", file=sys.stderr)
+        write_text_atomic(output, text)
+        print(f"wrote {output}", file=sys.stderr)
+    print(summary(checks), file=sys.stderr)
     return 0
 
 
 def _add_validate_command(commands: argparse._SubParsersAction) -> None:
     validate = commands.add_parser("validate", help="run the reference comparisons "
-                                   "(Timeloop, Sparseloop, Eyeriss) into one Markdown report")
+                                   "(Timeloop, Sparseloop, Eyeriss, SCALE-Sim, closed "
+                                   "forms) into one Markdown report")
     validate.add_argument("-o", "--output", type=Path, metavar="REPORT.md",
-                          help="Markdown file to write (default: standard output)")
+                          help="Markdown file to write, '-' for standard output (default: "
+                          "DIR/docs/validation.md)")
     validate.add_argument("--repo", type=Path, default=Path("."), metavar="DIR",
                           help="accelsim checkout with the fixtures (default: .)")
     validate.add_argument("--shared", type=Path, metavar="DIR",
@@ -544,6 +579,14 @@ def _on_sigterm(signum: int, frame: object) -> NoReturn:
     raise _Terminated
 
 
+def _fail(line: str, status: int) -> int:
+    """Print the one line, first clearing a progress bar a terminal may show."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")
+    print(line, file=sys.stderr)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -551,14 +594,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except AccelsimError as err:
-        print(f"accelsim: {err}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return _fail(f"accelsim: {err}", EXIT_USER_ERROR)
     except KeyboardInterrupt:
-        print("accelsim: interrupted", file=sys.stderr)
-        return EXIT_SIGINT
+        return _fail("accelsim: interrupted", EXIT_SIGINT)
     except _Terminated:
-        print("accelsim: terminated", file=sys.stderr)
-        return EXIT_SIGTERM
+        return _fail("accelsim: terminated", EXIT_SIGTERM)
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (e.g. `| head`): not an error
         return 0

@@ -8,6 +8,7 @@ with all-ones masks.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingType
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any
 
+from accelsim import resources
 from accelsim.analysis.analyze import analyze
 from accelsim.analysis.counts import NestAnalysis
 from accelsim.arch.loader import load_architecture
@@ -27,10 +29,12 @@ from accelsim.mapping.mapper import search
 from accelsim.mapping.mapper_proxy import Occupancy
 from accelsim.mapping.model import Mapping
 from accelsim.sim.engine import DramChannel, Timing, simulate_tiles
+from accelsim.sim.phases import PhaseClock, laps
 from accelsim.sim.schedule import BOUNDARY_LEVEL, build_schedule, compute_skips
 from accelsim.sparsity.actions import MacTotals, SparseCount, energy_actions, sparse_counts
 from accelsim.sparsity.tile_sizes import whole_tensor_bits_per_word
 from accelsim.sparsity.work import TileWorkCounts, tile_work
+from accelsim.sparsity.work_nest import LoopLayout
 from accelsim.workload.trace import LayerTrace, Trace, load_trace
 
 Progress = Callable[[int, int, str], None]
@@ -162,21 +166,35 @@ def expected_occupancy(layer_trace: LayerTrace, arch: Architecture) -> Occupancy
 
 
 def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
-                   mapping: Mapping | None = None) -> LayerResult:
-    """Map (unless ``mapping`` is given), analyse, time and price one layer."""
+                   mapping: Mapping | None = None, *, max_memory: int | None = None,
+                   resident_bytes: int = 0, clock: PhaseClock | None = None) -> LayerResult:
+    """Map (unless ``mapping`` is given), analyse, time and price one layer.
+
+    Before the per-tile arrays are allocated, their estimated size plus ``resident_bytes``
+    (the masks already in memory) is checked against ``max_memory`` (``accelsim.resources``;
+    ``None``: no check). ``clock`` accumulates each phase's wall time (benchmarks/run.py)."""
+    lap = laps(clock)
     layer = layer_trace.layer
     if mapping is None:
         found = search(layer, arch, occupancy=expected_occupancy(layer_trace, arch))
         mapping, analysis = found.mapping, found.analysis
     else:
         analysis = analyze(layer, arch, mapping)
+    lap("map")
+    if max_memory is not None:
+        layout = LoopLayout.build(layer, mapping, BOUNDARY_LEVEL)
+        resources.check(layer.name, resident_bytes + resources.simulate_estimate(
+            layer, layout, arch), max_memory, "simulating it with its mapping")
     work = tile_work(layer_trace, arch, mapping)
+    lap("work")
     schedule = build_schedule(layer_trace, arch, mapping, analysis, work)
+    lap("schedule")
     dram = arch.dram
     channel = DramChannel.of(dram.bandwidth_bytes_per_cycle, dram.latency_cycles,
                              dram.burst_bytes)
     timing = simulate_tiles(schedule.tiles, channel,
                             arch.levels[BOUNDARY_LEVEL].capacity_bytes)
+    lap("engine")
     totals = MacTotals(dense=int(work.dense_macs.sum()),
                        input_nonzero=int(work.input_nonzero_macs.sum()),
                        weight_nonzero=int(work.weight_nonzero_macs.sum()),
@@ -187,6 +205,9 @@ def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
         densities[Tensor.OUTPUTS] = layer_trace.output_density
     counts = sparse_counts(analysis, arch, totals, densities)
     breakdown = energy(energy_actions(counts, analysis, timing.total_cycles), arch.energy)
+    _check_finite(layer.name, breakdown)
+    imbalance = _imbalance(work, arch)
+    lap("energy")
     return LayerResult(
         name=layer.name,
         geometry=layer.describe(),
@@ -200,8 +221,18 @@ def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
         dram_write_bytes=schedule.dram_write_bytes,
         peak_macs_per_cycle=arch.num_macs * arch.compute.macs_per_cycle,
         sparse_counts=counts,
-        imbalance=_imbalance(work, arch),
+        imbalance=imbalance,
     )
+
+
+def _check_finite(name: str, breakdown: EnergyBreakdown) -> None:
+    """Counts are exact integers, but energies are floats: an overflow (inf) or a NaN would
+    otherwise flow silently into every total and report."""
+    values = [breakdown.total_pj, *breakdown.by_component.values()]
+    bad = next((value for value in values if not math.isfinite(value)), None)
+    if bad is not None:
+        raise AccelsimError(f"energy is not finite ({bad} pJ): a count × pJ per count "
+                            "overflowed; check the energy table's values", key=f"layer {name!r}")
 
 
 def _imbalance(work: TileWorkCounts, arch: Architecture) -> float:
@@ -215,12 +246,15 @@ def _imbalance(work: TileWorkCounts, arch: Architecture) -> float:
 
 def simulate(hw: str | os.PathLike[str] | Architecture, trace: str | os.PathLike[str] | Trace,
              *, mappings: MappingType[str, Mapping] | None = None,
-             layers: Sequence[str] | None = None, progress: Progress | None = None
-             ) -> RunResult:
+             layers: Sequence[str] | None = None, progress: Progress | None = None,
+             max_memory: int | None = None, clock: PhaseClock | None = None) -> RunResult:
     """Simulate ``trace`` on ``hw`` (a config path, a bundled name, or an Architecture).
 
     ``mappings`` fixes the mapping of named layers; the mapper chooses the others.
-    ``progress(done, total, layer_name)`` is called after each layer.
+    ``progress(done, total, layer_name)`` is called after each layer. A layer whose
+    estimated memory exceeds ``max_memory`` bytes (default: a share of the machine's,
+    ``accelsim.resources``) is refused with one line before anything is allocated for it.
+    ``clock`` (a ``PhaseClock``) accumulates the wall time of each phase.
     """
     arch = _resolve_arch(hw)
     loaded = _resolve_trace(trace)
@@ -232,10 +266,17 @@ def simulate(hw: str | os.PathLike[str] | Architecture, trace: str | os.PathLike
             raise AccelsimError(f"a mapping is given for layer {name!r}, which the trace does "
                                 f"not have{did_you_mean(name, sorted(known))}",
                                 file=loaded.path, key="--mapping")
+    limit = resources.resolve_limit(max_memory)
+    resident = sum(resources.mask_elements(lt.layer) for lt in loaded.layers)
+    for layer_trace in chosen:  # fail fast, before the mapper or any layer's work
+        resources.check(layer_trace.layer.name, resident + resources.simulate_lower_bound(
+            layer_trace.layer), limit, "simulating it")
     results = []
     for done, layer_trace in enumerate(chosen, start=1):
         try:
-            results.append(simulate_layer(layer_trace, arch, fixed.get(layer_trace.layer.name)))
+            results.append(simulate_layer(layer_trace, arch, fixed.get(layer_trace.layer.name),
+                                          max_memory=limit, resident_bytes=resident,
+                                          clock=clock))
         except AccelsimError as err:
             if err.key is None and err.file is None:
                 raise type(err)(err.message, key=f"layer {layer_trace.layer.name!r}") from None

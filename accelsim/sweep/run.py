@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accelsim.errors import AccelsimError
+from accelsim.resources import resolve_limit
 from accelsim.sweep import table
 from accelsim.sweep.executors import outcomes
 from accelsim.sweep.grid import Point, SweepSpec, point_values
@@ -34,8 +35,13 @@ def _identity(spec: SweepSpec, point: Point) -> dict[str, str]:
 
 def run_sweep(spec: SweepSpec, output: str | os.PathLike[str], *, executor: str = "local",
               jobs: int = 1, scheduler: str | None = None, retry_failed: bool = False,
-              progress: Progress | None = None) -> SweepSummary:
-    """Run the points of ``spec`` not yet in ``output``; returns what was done."""
+              progress: Progress | None = None, max_memory: int | None = None
+              ) -> SweepSummary:
+    """Run the points of ``spec`` not yet in ``output``; returns what was done.
+
+    ``max_memory`` (bytes; default the machine's share, ``accelsim.resources``) is split
+    evenly between the local workers that run at once; on Dask each worker applies it (or
+    its own machine's default) alone."""
     out = Path(output)
     if not (out.parent if str(out.parent) else Path(".")).is_dir():
         raise AccelsimError("the output directory does not exist", file=out)
@@ -53,9 +59,14 @@ def run_sweep(spec: SweepSpec, output: str | os.PathLike[str], *, executor: str 
                                 "another -o or remove it", file=out)
         if not (retry_failed and row.get("error")):
             done[index] = row
+    pending = [point for point in spec.points if point.index not in done]
+    limit = max_memory
+    if executor != "dask" and pending:
+        total = resolve_limit(max_memory)
+        limit = None if total is None else max(1, total // min(jobs, len(pending)))
     todo = [Task(point.index, apply_overrides(spec.base, point.overrides), spec.hw_file,
-                 point.trace_source, spec.layers)
-            for point in spec.points if point.index not in done]
+                 point.trace_source, spec.layers, limit)
+            for point in pending]
     results = outcomes(todo, executor=executor, jobs=jobs, scheduler=scheduler)
     failed = 0
     for count, outcome in enumerate(results, start=1):

@@ -20,6 +20,7 @@ class Task:
     hw_file: str
     trace_source: str
     layers: tuple[str, ...] | None
+    max_memory: int | None = None  # bytes; None: this machine's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +45,16 @@ def _trace(source: str):
 def run_task(task: Task) -> Outcome:
     """Simulate one point; never raises for a problem of the point itself."""
     from accelsim.arch.loader import architecture_from_yaml
+    from accelsim.bundled import find_trace
     from accelsim.pipeline import result_summary, simulate
+    from accelsim.resources import check_trace_file, resolve_limit
 
     start = time.perf_counter()
     try:
         arch = architecture_from_yaml(task.document, task.hw_file)
-        result = simulate(arch, _trace(task.trace_source), layers=task.layers)
+        check_trace_file(find_trace(task.trace_source).path, resolve_limit(task.max_memory))
+        result = simulate(arch, _trace(task.trace_source), layers=task.layers,
+                          max_memory=task.max_memory)
     except AccelsimError as err:
         return Outcome(task.index, None, (), str(err), time.perf_counter() - start)
     except Exception as err:  # a bug, but one point must not end the sweep
