@@ -145,7 +145,7 @@ def test_architecture_is_frozen(tmp_path):
      "name, keeps, word_bits, width_bits, depth, banks, read_bandwidth_words_per_cycle, "
      "write_bandwidth_words_per_cycle, fanout, compression, sparse"),
     ("    fanout: {x: 4, y: 2}\n", "    fanout: {x: 4, z: 2}\n",
-     "11: levels[0].fanout: unknown key 'z'; expected one of x, y"),
+     "11: levels[0].fanout: unknown key 'z'; expected one of x, y, fill_drain_cycles"),
     ("compute: {}\n", "compute: {mac_per_cycle: 2}\n",
      "15: compute: unknown key 'mac_per_cycle' (did you mean 'macs_per_cycle'?); expected one "
      "of name, macs_per_cycle, word_bits, sparse"),

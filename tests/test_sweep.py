@@ -72,7 +72,8 @@ def test_split_values_keeps_brackets_together():
                                        "> 0, got 8.5"),
     ("dataflow=row_stationery", "--set dataflow: expected one of"),
     ("levels.shared_glb.fanout=8", "--set levels.shared_glb.fanout: 'levels.shared_glb.fanout' "
-                                   "is a section, not a value: name a key below it (x, y)"),
+                                   "is a section, not a value: name a key below it (x, y, "
+                                   "fill_drain_cycles)"),
     ("levels.shared_glb.depth.x=1", "--set levels.shared_glb.depth.x: 'depth' is a value, not "
                                     "a section"),
     ("levels.shared_glb.keeps=[inputs, wieghts]", "--set levels.shared_glb.keeps: expected a "

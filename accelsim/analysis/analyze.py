@@ -16,7 +16,8 @@ def analyze(layer: Layer, arch: Architecture, mapping: Mapping) -> NestAnalysis:
     """Count every dense access of ``layer`` run on ``arch`` with ``mapping``.
 
     A grouped layer runs its groups one after another with the same mapping of one group:
-    counts and cycles are those of one group times ``groups``.
+    counts and cycles are those of one group times ``groups``. Cycles include each fan-out's
+    ``fill_drain_cycles`` per pass over it (a systolic array's skew).
     """
     check_mapping(mapping, layer, arch)
     problem = Problem.from_layer(layer)
@@ -25,8 +26,9 @@ def analyze(layer: Layer, arch: Architecture, mapping: Mapping) -> NestAnalysis:
     counts = [_counts(nest, arch, tensor, level, groups)
               for level in range(nest.num_levels)
               for tensor in Tensor if tensor in nest.keeps[level]]
+    fill = cf.fill_drain(nest, [level.fanout.fill_drain_cycles for level in arch.levels])
     return NestAnalysis(
-        layer=layer.name, mapping=mapping, cycles=cf.cycles(nest) * groups,
+        layer=layer.name, mapping=mapping, cycles=(cf.cycles(nest) + fill) * groups,
         computes=problem.macs, utilized_macs=cf.instances(nest, nest.num_levels),
         available_macs=arch.num_macs, counts=tuple(counts))
 

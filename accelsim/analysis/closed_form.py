@@ -12,6 +12,7 @@ dimension at a time, so every sum factorises over the tensor's axes.
 from __future__ import annotations
 
 from collections.abc import Mapping as MappingType
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -190,6 +191,18 @@ def instances(nest: Nest, level: int) -> int:
 def cycles(nest: Nest) -> int:
     """Temporal iterations of the whole nest: one MAC per unit per cycle, no stalls."""
     return iterations(nest, {loop.id: False for loop in nest.loops if loop.spatial})
+
+
+def passes(nest: Nest, level: int) -> int:
+    """Passes over ``level``'s fan-out: iterations of the temporal loops at ``level`` and
+    above (spatial indices held at 0), each running the loops below it once."""
+    return iterations(nest, {loop.id: False for loop in nest.loops if loop.spatial}, level + 1)
+
+
+def fill_drain(nest: Nest, fill_drain_cycles: Sequence[int]) -> int:
+    """Σ over levels of ``fill_drain_cycles[ℓ]`` × passes over ℓ's fan-out (docs/model.md §3)."""
+    return sum(cycles * passes(nest, level)
+               for level, cycles in enumerate(fill_drain_cycles) if cycles)
 
 
 def tile_words(nest: Nest, level: int, tensor: Tensor) -> int:

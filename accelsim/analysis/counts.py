@@ -66,7 +66,8 @@ class AccessCounts:
 class NestAnalysis:
     """Everything the dense nest analysis derives from (layer, architecture, mapping).
 
-    ``cycles`` assume unconstrained bandwidth: one cycle per temporal iteration of the nest.
+    ``cycles`` assume unconstrained bandwidth: one cycle per temporal iteration of the nest,
+    plus each fan-out's ``fill_drain_cycles`` per pass over it.
     """
 
     layer: str

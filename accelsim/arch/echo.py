@@ -45,6 +45,8 @@ def _level(level: StorageLevel) -> dict[str, Any]:
         "banks": level.banks,
         "fanout": {"x": level.fanout.x, "y": level.fanout.y},
     }
+    if level.fanout.fill_drain_cycles:  # absent = 0, Timeloop's model
+        data["fanout"]["fill_drain_cycles"] = level.fanout.fill_drain_cycles
     for key in ("read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle"):
         if getattr(level, key) is not None:  # absent = unbounded
             data[key] = getattr(level, key)

@@ -90,18 +90,25 @@ def _level(values: Mapping[str, Any], node: YamlMap, where: str, default_word_bi
                          where)
     fanout = values.get("fanout") or {"x": 1, "y": 1}
     kept = keeps if keeps is not None else frozenset(Tensor(t) for t in values["keeps"])
+    depth = values.get("depth")
+    if depth is not None and depth * width_bits // word_bits < len(kept):
+        raise node.error("depth", f"expected room for one word of each of the {len(kept)} "
+                                  f"tensors kept here (no tile fits otherwise), got depth "
+                                  f"{depth} × {width_bits} bits = "
+                                  f"{depth * width_bits // word_bits} words of {word_bits} bits",
+                         where)
     return StorageLevel(
         name=values["name"],
         keeps=kept,
         word_bits=word_bits,
         width_bits=width_bits,
-        depth=values.get("depth"),
+        depth=depth,
         banks=values.get("banks", 1),
         read_bandwidth_words_per_cycle=_finite_or_none(
             values.get("read_bandwidth_words_per_cycle")),
         write_bandwidth_words_per_cycle=_finite_or_none(
             values.get("write_bandwidth_words_per_cycle")),
-        fanout=Fanout(fanout["x"], fanout["y"]),
+        fanout=Fanout(fanout["x"], fanout["y"], fanout.get("fill_drain_cycles", 0)),
         is_dram=keeps is not None,
         compression=compression_specs(values["compression"], node, where, kept, word_bits,
                                       width_bits),

@@ -77,6 +77,11 @@ FANOUT = Section("fanout", "Copies of the next-inner level (or of the MAC units,
                  "innermost level) per instance of this one, as an X × Y mesh.", (
     _positive_int("x", "Copies along the array's X axis (Timeloop's meshX).", "instances", 1),
     _positive_int("y", "Copies along the array's Y axis (Timeloop's meshY).", "instances", 1),
+    Field("fill_drain_cycles", int, "Cycles each pass over this mesh costs beyond its MACs: "
+          "a systolic array's pipeline fill and drain. A pass is one iteration of the temporal "
+          "loops at this level and above (one fold, in SCALE-Sim's words); SCALE-Sim's arrays "
+          "of X columns and Y rows take X + Y − 2 (output stationary) and 2·Y + X − 2 (weight "
+          "stationary, its Y-cycle weight preload included).", "cycles", 0, minimum=0),
 ))
 
 _FORMAT_DOC = (

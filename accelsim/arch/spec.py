@@ -94,10 +94,16 @@ class SparseFeatures:
 
 @dataclass(frozen=True, slots=True)
 class Fanout:
-    """Copies of the next-inner level per instance of this one, as an X × Y mesh."""
+    """Copies of the next-inner level per instance of this one, as an X × Y mesh.
+
+    ``fill_drain_cycles``: cycles each pass over the mesh costs beyond its MACs — a systolic
+    array's pipeline fill and drain (docs/model.md §3). A pass is one iteration of the
+    temporal loops at this level and above; 0 (Timeloop's model) adds nothing.
+    """
 
     x: int = 1
     y: int = 1
+    fill_drain_cycles: int = 0
 
     @property
     def size(self) -> int:

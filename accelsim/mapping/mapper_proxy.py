@@ -9,7 +9,8 @@ of what the inner factors leave), spatial factors ``SX`` and ``SY``, and ``perm`
 level's loop order as dimension indices, innermost first.
 
 Exact here (tests check equality with ``analyze``): cycles — per dimension, the count of
-temporal index tuples whose start lies inside the bound, spatial indices held at 0 — and
+temporal index tuples whose start lies inside the bound, spatial indices held at 0, plus each
+fan-out's fill/drain cycles per pass (the same count over the loops at and above it) — and
 utilized instances of every level. Approximate: fills, reads and updates follow Timeloop's
 rules (a tile is refetched once per iteration of the loops above its level, except for the
 innermost run of loops irrelevant to its tensor; an input window sliding along the innermost
@@ -76,6 +77,7 @@ class HardwareInfo:
     dram_bytes_per_word: float
     dram_bytes_per_cycle: float
     occupancy: tuple[tuple[float, float, float], ...] = ()  # [level][tensor]; () = all 1
+    fill_drain: tuple[int, ...] = ()  # [level] fan-out fill/drain cycles per pass; () = none
 
     @classmethod
     def from_arch(cls, arch: Architecture, occupancy: Occupancy = ()) -> HardwareInfo:
@@ -98,7 +100,8 @@ class HardwareInfo:
             pj=tuple(pj), leak_pj=tuple(leak), compute_pj=compute,
             dram_bytes_per_word=arch.levels[0].word_bits / 8,
             dram_bytes_per_cycle=arch.dram.bandwidth_bytes_per_cycle,
-            occupancy=occupancy_table(arch, occupancy))
+            occupancy=occupancy_table(arch, occupancy),
+            fill_drain=tuple(level.fanout.fill_drain_cycles for level in arch.levels))
 
     @property
     def num_levels(self) -> int:
@@ -190,15 +193,15 @@ class _Chain:
         total = np.zeros((rows, 7), dtype=np.int64)
         if not len(positions):
             return total + 1
-        inner = np.ones((rows, 7, len(positions) + 1), dtype=np.int64)
-        inner[..., :-1] = np.flip(np.cumprod(np.flip(self.bounds[..., positions], axis=2),
-                                             axis=2), axis=2)
+        # total = Σ_k [alive_k] full_k · Π_{j>k} bound_j, accumulated Horner-style (no
+        # per-call cumprod of the inner bounds: the mapper's hottest array operation).
         alive = np.ones((rows, 7), dtype=bool)
-        for k, position in enumerate(positions):
+        for position in positions:
             bound, step = self.bounds[..., position], self.stride[..., position]
             full = np.minimum(bound, room // step)
-            total += np.where(alive, full * inner[..., k + 1], 0)
-            room = room - full * step
+            total *= bound
+            total += full * alive
+            room -= full * step
             alive &= (full < bound) & (room > 0)
         return total + alive
 
@@ -238,9 +241,21 @@ def evaluate(prob: ProblemInfo, hw: HardwareInfo, T: np.ndarray, SX: np.ndarray,
 def fit_mask(prob: ProblemInfo, hw: HardwareInfo, T: np.ndarray, SX: np.ndarray,
              SY: np.ndarray) -> np.ndarray:
     """Whether every level's tiles fit its capacity — the cheap first filter."""
+    return _fits(hw, tile_words(prob, T, SX, SY))
+
+
+def tile_words(prob: ProblemInfo, T: np.ndarray, SX: np.ndarray, SY: np.ndarray
+               ) -> dict[Tensor, np.ndarray]:
+    """Words of each tensor's tile at every level, (rows, levels): what ``fits_of`` checks
+    (the mapper keeps them to re-check candidates under another occupancy)."""
     T = with_dram_factors(prob, T, SX, SY)
     cum = np.flip(np.cumprod(np.flip(T * SX * SY, axis=1), axis=1), axis=1)
-    return _fits(hw, _tiles(prob, np.minimum(cum, np.asarray(prob.bounds))))
+    return _tiles(prob, np.minimum(cum, np.asarray(prob.bounds)))
+
+
+def fits_of(hw: HardwareInfo, tiles: dict[Tensor, np.ndarray]) -> np.ndarray:
+    """``fit_mask`` from ``tile_words``."""
+    return _fits(hw, tiles)
 
 
 def estimate_counts(prob: ProblemInfo, hw: HardwareInfo, T: np.ndarray, SX: np.ndarray,
@@ -261,6 +276,10 @@ def _prepare(prob: ProblemInfo, hw: HardwareInfo, T: np.ndarray, SX: np.ndarray,
     tiles = _tiles(prob, ext)
     chain = _Chain.build(T, SX, SY)
     cycles = chain.count(~chain.spatial, B).prod(axis=1)
+    for level, fill in enumerate(hw.fill_drain):
+        if fill:  # passes over the fan-out: temporal iterations at this level and above
+            cycles = cycles + fill * chain.count(~chain.spatial & (chain.level <= level),
+                                                 B).prod(axis=1)
     counts = [chain.count(chain.spatial & (chain.level < level), B)
               for level in range(hw.num_levels + 1)]
     ordered = np.take_along_axis(T, perm, axis=2)

@@ -15,7 +15,8 @@ below DRAM). Per tile:
   synchronise at tile boundaries), counting every MAC unless the MACs *skip* zero operands,
   then only those with non-zero skipped operands; for a dense run this is the valid temporal
   iterations below the boundary, so the tiles add up to the nest analysis' cycles. Then
-  stretched by the bandwidth throttle of the on-chip levels.
+  stretched by the bandwidth throttle of the on-chip levels, plus each fan-out's
+  ``fill_drain_cycles`` per pass over it within the tile (``fill_drain_per_tile``).
 
 A dense run is a run with all-ones masks: the same schedule, the same engine.
 """
@@ -29,12 +30,15 @@ from math import ceil
 import numpy as np
 
 from accelsim.analysis.counts import NestAnalysis
+from accelsim.analysis.nest import Nest
+from accelsim.analysis.problem import Problem
 from accelsim.analysis.tiles import tile_sequence
 from accelsim.arch.spec import Architecture, Policy, Tensor
-from accelsim.mapping.model import Mapping
+from accelsim.mapping.model import DIMS, Mapping
 from accelsim.sim.engine import TileWork
 from accelsim.sparsity.tile_sizes import bits_per_word, whole_tensor_bits_per_word
 from accelsim.sparsity.work import TileWorkCounts
+from accelsim.workload.layer import Layer
 from accelsim.workload.trace import LayerTrace
 
 BOUNDARY_LEVEL = 1
@@ -93,6 +97,33 @@ def compute_skips(arch: Architecture) -> tuple[bool, bool]:
     return Tensor.INPUTS in skipped, Tensor.WEIGHTS in skipped
 
 
+def fill_drain_per_tile(layer: Layer, arch: Architecture, mapping: Mapping,
+                        extent: np.ndarray) -> np.ndarray:
+    """Per boundary tile (``extent``: tiles × 7, DIMS order), Σ over fan-outs of
+    ``fill_drain_cycles`` × the passes over it inside the tile: the valid index tuples of the
+    temporal loops between the boundary and that fan-out (a partial tile has fewer). Summed
+    over the tiles this is ``closed_form.fill_drain``, so the tiles keep adding up to the
+    analysis' cycles."""
+    total = np.zeros(len(extent), dtype=np.int64)
+    fills = [(index, level.fanout.fill_drain_cycles) for index, level in enumerate(arch.levels)
+             if level.fanout.fill_drain_cycles]
+    if not fills:
+        return total
+    loops = Nest.build(Problem.from_layer(layer), arch, mapping).loops
+    for index, fill in fills:
+        passes = np.ones(len(extent), dtype=np.int64)
+        for axis, dim in enumerate(DIMS):
+            inside = [loop for loop in loops if loop.dim == dim and not loop.spatial
+                      and BOUNDARY_LEVEL <= loop.level <= index and loop.bound > 1]
+            if not inside:
+                continue
+            grid = np.indices([loop.bound for loop in inside]).reshape(len(inside), -1).T
+            offsets = np.sort(grid @ np.array([loop.stride for loop in inside]))
+            passes *= np.searchsorted(offsets, extent[:, axis], side="left")
+        total += fill * passes
+    return total
+
+
 def build_schedule(layer_trace: LayerTrace, arch: Architecture, mapping: Mapping,
                    analysis: NestAnalysis, work: TileWorkCounts) -> Schedule:
     """The engine's tiles for one layer with ``mapping``; ``work`` (from the masks) sets each
@@ -137,7 +168,11 @@ def build_schedule(layer_trace: LayerTrace, arch: Architecture, mapping: Mapping
         writeback += outgoing
         read_bytes[tensor] = ceil(float(incoming.sum()) / 8)
         write_bytes[tensor] = ceil(float(outgoing.sum()) / 8)
-    cycles = [ceil(Fraction(int(c)) * throttle) for c in work.tile_cycles(*compute_skips(arch))]
+    fill_drain = fill_drain_per_tile(layer, arch, mapping, work.tile_extent).tolist()
+    # ceil(c · throttle) exactly, in integers: -(-c·p // q), no Fraction per tile
+    p, q = throttle.numerator, throttle.denominator
+    cycles = [-(-c * p // q) + f for c, f in zip(
+        work.tile_cycles(*compute_skips(arch)).tolist(), fill_drain, strict=True)]
     tiles = tuple(
         TileWork(fill_bytes=ceil(f / 8), compute_cycles=c, writeback_bytes=ceil(w / 8),
                  buffer_bytes=ceil(h / 8), output_buffer_bytes=ceil(o / 8))
