@@ -26,7 +26,8 @@ def parse_stats(path: Path) -> Stats:
     """``(level, tensor)`` → {label: value} from the STATS blocks of a Sparseloop
     stats.txt (tensor ``None`` for the MAC level). A multi-line format entry ("Actual scalar
     format reads (per-instance)" followed by "Rank r (metadata, payload): (m, p)" lines) is
-    recorded as the sum of its metadata and payload units over all ranks."""
+    recorded as the sum of its metadata and payload units over all ranks, and each rank's
+    as "<label> Rank r metadata" / "<label> Rank r payload"."""
     stats: Stats = {}
     level: str | None = None
     tensor: Tensor | None = None
@@ -48,10 +49,14 @@ def parse_stats(path: Path) -> Stats:
         if space:
             tensor, pending = _TENSORS[space.group(1)], None
             continue
-        rank = re.match(r"^\s+Rank \d+ \(metadata, payload\): \((\d+),\s*(\d+)\)\s*$", line)
+        rank = re.match(r"^\s+Rank (\d+) \(metadata, payload\): \((\d+),\s*(\d+)\)\s*$",
+                        line)
         if rank and pending is not None:
             entry = stats.setdefault((level, tensor), {})
-            entry[pending] = entry.get(pending, 0.0) + int(rank.group(1)) + int(rank.group(2))
+            metadata, payload = int(rank.group(2)), int(rank.group(3))
+            entry[pending] = entry.get(pending, 0.0) + metadata + payload
+            entry[f"{pending} Rank {rank.group(1)} metadata"] = metadata
+            entry[f"{pending} Rank {rank.group(1)} payload"] = payload
             continue
         entry = re.match(r"^\s+(\S.*?)\s*:\s*(-?[\d.]+)(?: pJ)?\s*$", line)
         if entry:
@@ -93,10 +98,18 @@ class Reference:
 
     def dram_input_bits(self) -> float:
         """Compressed DRAM input reads in bits: values plus format units."""
-        values = self.total("DRAM", Tensor.INPUTS, "Actual scalar reads (per-instance)")
-        units = self.total("DRAM", Tensor.INPUTS,
-                           "Actual scalar format reads (per-instance)")
-        return values * VALUE_BITS + units * METADATA_BITS
+        return self.dram_bits(Tensor.INPUTS, "reads")
+
+    def dram_bits(self, tensor: Tensor, access: str) -> float:
+        """Compressed DRAM ``access`` ("reads" or "updates") of ``tensor`` in bits: its
+        values plus its format units (metadata and payload, all ranks)."""
+        return (self.total("DRAM", tensor, f"Actual scalar {access} (per-instance)")
+                * VALUE_BITS
+                + self.format_units(tensor, access) * METADATA_BITS)
+
+    def format_units(self, tensor: Tensor, access: str) -> float:
+        """"Actual scalar format reads/updates" of ``tensor`` at DRAM, all ranks."""
+        return self.total("DRAM", tensor, f"Actual scalar format {access} (per-instance)")
 
 
 def run(folder: Path, arch_file: Path, seed: int = 0):
@@ -116,6 +129,23 @@ def run(folder: Path, arch_file: Path, seed: int = 0):
 
 
 def compute_row(result, component: str = "mac"):
+    return count_row(result, component, None, "compute")
+
+
+def count_row(result, component: str, tensor: Tensor | None, access: str):
+    """The ``sparse_counts`` row of one (component, tensor, access)."""
     (found,) = [r for r in result.sparse_counts
-                if (r.component, r.tensor, r.access) == (component, None, "compute")]
+                if (r.component, r.tensor, r.access) == (component, tensor, access)]
     return found
+
+
+def rle_entries(nbytes: int, run_bits: int = METADATA_BITS, value_bits: int = VALUE_BITS
+                ) -> float:
+    """(run, value) entries in ``nbytes`` of unpacked RLE: the values moved."""
+    return nbytes * 8 / (run_bits + value_bits)
+
+
+def summary_cycles(path: Path) -> int:
+    """"Cycles" of the stats.txt's Summary Stats."""
+    text = path.read_text(encoding="utf-8").split("Summary Stats", 1)[1]
+    return int(re.search(r"^Cycles: (\d+)", text, re.M).group(1))
