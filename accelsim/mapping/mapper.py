@@ -42,10 +42,13 @@ from accelsim.mapping.mapper_proxy import (
     ProblemInfo,
     evaluate,
     fit_mask,
+    fits_of,
+    tile_words,
 )
 from accelsim.mapping.mapper_space import (
     SearchOptions,
     SpatialOption,
+    clear_space_cache,
     level_choices,
     spatial_options,
 )
@@ -56,6 +59,10 @@ OBJECTIVES = (("cycles", "energy"), ("energy", "cycles"))
 DEFAULT_TIME_BUDGET_S = 10.0
 _CHUNK_ROWS = 8192
 _CANONICAL_NAME = "layer"
+_ESTIMATE_MEMO_CHUNKS = 32
+"""Chunks of proxy estimates kept (at most ``_CHUNK_ROWS`` rows each, ~1 MB): enough for
+the layers of one shape that follow each other in a ResNet stage."""
+_ESTIMATES: dict[tuple[Any, ...], tuple[Estimate, dict[Any, np.ndarray]]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +131,9 @@ class CacheStats:
 def clear_cache() -> None:
     """Forget every cached result (results never depend on the cache; tests use this)."""
     _search_cached.cache_clear()
+    _analyzed.cache_clear()
+    _ESTIMATES.clear()
+    clear_space_cache()
 
 
 def cache_info() -> CacheStats:
@@ -314,9 +324,25 @@ class _Search:
         return merged
 
     def _estimate_rows(self, rows: np.ndarray, beam: _Beam) -> Estimate:
+        """The proxy's estimate of ``rows``. With an occupancy, everything but ``fits`` is
+        taken from (or stored in) a memo shared by the layers of this shape: a sparse run
+        maps each such layer again, and most of its candidates are the same rows."""
         spatial = beam.spatial[rows]
-        return evaluate(self.prob, self.hw, beam.temporal[rows], self.sx[spatial],
-                        self.sy[spatial], beam.perm[rows])
+        T, SX, SY, perm = beam.temporal[rows], self.sx[spatial], self.sy[spatial], \
+            beam.perm[rows]
+        if not self.occupancy:
+            return evaluate(self.prob, self.hw, T, SX, SY, perm)
+        key = (self.prob, self.arch, self.flow.name, self.options, spatial.tobytes(),
+               T.tobytes(), perm.tobytes())
+        memo = _ESTIMATES.get(key)
+        if memo is None:
+            memo = (evaluate(self.prob, _hardware(self.arch, ()), T, SX, SY, perm),
+                    tile_words(self.prob, T, SX, SY))
+            _ESTIMATES[key] = memo
+            while len(_ESTIMATES) > _ESTIMATE_MEMO_CHUNKS:
+                del _ESTIMATES[next(iter(_ESTIMATES))]   # oldest first
+        shared, tiles = memo
+        return replace(shared, fits=fits_of(self.hw, tiles))
 
     def _order(self, est: Estimate, final: bool) -> np.ndarray:
         """Fitting rows, best first; ties keep enumeration order (determinism).
@@ -362,7 +388,7 @@ class _Search:
         results = []
         for row in range(len(finalists)):
             mapping = self._mapping(finalists.take(np.array([row])))
-            analysis = analyze(self.layer, self.arch, mapping)
+            analysis = _analyzed(self.layer, self.arch, mapping)
             if _fits(analysis, self.arch, self.hw):
                 results.append(self._result(mapping, analysis, len(finalists)))
         if not results:
@@ -400,6 +426,13 @@ class _Search:
                 spatial_y=tuple(Loop(d, f) for d, f in reversed(option.y[level])),
                 keeps=spec.keeps))
         return Mapping(tuple(entries), layer=self.layer.name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _analyzed(layer: Layer, arch: Architecture, mapping: Mapping) -> NestAnalysis:
+    """``analyze``, cached: layers of one shape whose masks differ (a sparse run's
+    occupancy) are searched again, and their finalists are mostly the same mappings."""
+    return analyze(layer, arch, mapping)
 
 
 def _fits(analysis: NestAnalysis, arch: Architecture, hw: HardwareInfo) -> bool:

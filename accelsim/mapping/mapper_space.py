@@ -97,20 +97,38 @@ def thin(factors: tuple[int, ...], limit: int) -> tuple[int, ...]:
 def spatial_options(bounds: Sequence[int], arch: Architecture, flow: Dataflow,
                     opts: SearchOptions) -> list[SpatialOption]:
     """The best unrollings by ideal cycles (Π ceil(bound / spatial factor)), then by fewest
-    units used; the empty unrolling always comes last, as a fallback that fits."""
+    units used; the empty unrolling always comes last, as a fallback that fits. Cached: the
+    unrollings depend on the bounds only, and a sparse run maps repeated shapes again (its
+    occupancy differs per layer)."""
+    return list(_spatial_options(tuple(int(b) for b in bounds), arch, flow, opts))
+
+
+def clear_space_cache() -> None:
+    """Forget the cached unrollings (``mapper.clear_cache`` calls this, so that a
+    benchmark's cold run pays for them)."""
+    _spatial_options.cache_clear()
+
+
+@functools.lru_cache(maxsize=1024)
+def _spatial_options(bounds: tuple[int, ...], arch: Architecture, flow: Dataflow,
+                     opts: SearchOptions) -> tuple[SpatialOption, ...]:
     axes = [(level, axis, size) for level, spec in enumerate(arch.levels)
             for axis, size in (("x", spec.fanout.x), ("y", spec.fanout.y)) if size > 1]
-    start = _Unrolling({}, tuple(bounds), prod(bounds), 1)
-    beam = [start]
+    beam = [_Unrolling({}, bounds, prod(bounds), 1)]
     for level, axis, size in axes:
-        grown = [child for partial in beam
-                 for child in partial.children((level, axis), flow.spatial_dims(axis), size,
-                                               opts.max_spatial_dims)]
-        grown.sort(key=lambda u: (u.ideal, u.units))   # stable: enumeration order breaks ties
-        beam = grown[:opts.spatial_beam]
+        # Rank the children by key first and build only the survivors: a stable sort on
+        # (ideal, units, enumeration index) keeps the same beam as sorting built children.
+        keyed: list[tuple[int, int, int, _Unrolling, tuple[tuple[int, int], ...]]] = []
+        for parent in beam:
+            for ideal, units, chosen in parent.child_keys(flow.spatial_dims(axis), size,
+                                                          opts.max_spatial_dims):
+                keyed.append((ideal, units, len(keyed), parent, chosen))
+        keyed.sort(key=lambda k: k[:3])
+        beam = [parent.child((level, axis), chosen)
+                for _, _, _, parent, chosen in keyed[:opts.spatial_beam]]
     empty = _option(len(arch.levels), {})
     options = [_option(len(arch.levels), u.axes) for u in beam[:opts.spatial_options]]
-    return [o for o in options if o != empty] + [empty]
+    return tuple([o for o in options if o != empty] + [empty])
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,29 +141,36 @@ class _Unrolling:
     ideal: int
     units: int
 
-    def children(self, key: tuple[int, str], dims: Sequence[str], size: int,
-                 max_dims: int) -> Iterator[_Unrolling]:
-        """Every (dim, factor) set for one more axis: product ≤ size, ≤ ``max_dims`` dims."""
-        usable = [DIMS.index(d) for d in dims if self.remaining[DIMS.index(d)] > 1]
+    def child_keys(self, dims: Sequence[str], size: int, max_dims: int
+                   ) -> Iterator[tuple[int, int, tuple[tuple[int, int], ...]]]:
+        """(ideal cycles, units, chosen) of every (dim, factor) set for one more axis:
+        product ≤ size, ≤ ``max_dims`` dims, in enumeration order."""
+        remaining = self.remaining
+        usable = [DIMS.index(d) for d in dims if remaining[DIMS.index(d)] > 1]
 
-        def grow(start: int, room: int, chosen: tuple[tuple[int, int], ...]):
-            yield chosen
+        def grow(start: int, room: int, chosen: tuple[tuple[int, int], ...],
+                 ideal: int, units: int):
+            yield ideal, units, chosen
             if len(chosen) == max_dims:
                 return
             for position in range(start, len(usable)):
                 index = usable[position]
-                for factor in useful_factors(self.remaining[index], room):
-                    yield from grow(position + 1, room // factor, (*chosen, (index, factor)))
+                extent = remaining[index]
+                rest = ideal // extent
+                for factor in useful_factors(extent, room):
+                    yield from grow(position + 1, room // factor, (*chosen, (index, factor)),
+                                    rest * -(-extent // factor), units * factor)
 
-        for chosen in grow(0, size, ()):
-            remaining = list(self.remaining)
-            units = self.units
-            for index, factor in chosen:
-                remaining[index] = ceil(remaining[index] / factor)
-                units *= factor
-            pairs = tuple((DIMS[index], factor) for index, factor in chosen)
-            yield _Unrolling({**self.axes, key: pairs}, tuple(remaining), prod(remaining),
-                             units)
+        yield from grow(0, size, (), self.ideal, self.units)
+
+    def child(self, key: tuple[int, str], chosen: tuple[tuple[int, int], ...]) -> _Unrolling:
+        remaining = list(self.remaining)
+        units = self.units
+        for index, factor in chosen:
+            remaining[index] = ceil(remaining[index] / factor)
+            units *= factor
+        pairs = tuple((DIMS[index], factor) for index, factor in chosen)
+        return _Unrolling({**self.axes, key: pairs}, tuple(remaining), prod(remaining), units)
 
 
 def _option(levels: int, axes: dict[tuple[int, str], tuple[tuple[str, int], ...]]

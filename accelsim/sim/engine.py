@@ -22,7 +22,7 @@ latencies of back-to-back transfers overlap while their bandwidth does not (docs
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -119,14 +119,21 @@ def simulate_tiles(tiles: Sequence[TileWork], channel: DramChannel,
             counters["events"] += 1
             yield env.timeout(busy)
 
-    def after_latency(event: simpy.Event | None, release_bytes: int = 0):
-        # The last byte lands ``latency`` after it was sent; the channel is already free.
+    def land(event: simpy.Event | None, release_bytes: int = 0) -> None:
+        """The last byte lands ``latency`` after it was sent (the channel is already free):
+        then ``event`` succeeds, or ``release_bytes`` go back to the buffer. A timeout with
+        a callback, not a process per transfer: the same steps in the same order, without
+        a process's start and end events."""
+        def done(_: object) -> None:
+            if release_bytes:
+                space.put(release_bytes)
+            if event is not None:
+                event.succeed()
+
         if channel.latency_cycles:
-            yield env.timeout(channel.latency_cycles)
-        if release_bytes:
-            yield space.put(release_bytes)
-        if event is not None:
-            event.succeed()
+            env.timeout(channel.latency_cycles).callbacks.append(done)
+        else:   # no latency: at once, but after what this step still does (as a process)
+            env.process(_at_once(done))
 
     def loader():
         for index, tile in enumerate(tiles):
@@ -134,7 +141,7 @@ def simulate_tiles(tiles: Sequence[TileWork], channel: DramChannel,
             if held:
                 yield space.get(held)
             yield from send(tile.fill_bytes)
-            env.process(after_latency(arrived[index] if tile.fill_bytes else None))
+            land(arrived[index] if tile.fill_bytes else None)
             if not tile.fill_bytes:
                 arrived[index].succeed()
 
@@ -152,7 +159,7 @@ def simulate_tiles(tiles: Sequence[TileWork], channel: DramChannel,
             yield computed[index]
             if tile.writeback_bytes:
                 yield from send(tile.writeback_bytes)
-                env.process(after_latency(None, tile.output_buffer_bytes))
+                land(None, tile.output_buffer_bytes)
             elif tile.output_buffer_bytes:
                 yield space.put(tile.output_buffer_bytes)
 
@@ -168,6 +175,13 @@ def simulate_tiles(tiles: Sequence[TileWork], channel: DramChannel,
         events=counters["events"],
         split_tiles=split,
     )
+
+
+def _at_once(action: Callable[[object], None]):
+    """A process that only runs ``action``: it starts as an urgent event, after the step
+    that created it."""
+    action(None)
+    yield from ()
 
 
 def _parts(value: int, count: int) -> list[int]:

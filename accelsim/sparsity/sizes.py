@@ -22,6 +22,9 @@ from accelsim.sparsity.formats import POINTER_FORMATS, RUN_FORMATS, CompressionS
 
 _CHUNK_ELEMENTS = 1 << 24
 """Gathered elements per step when sizing run formats over boxes (bounds the memory)."""
+_DIRECT_BOXES = 16
+"""Up to this many boxes, ``box_sums`` may count each box directly instead of building a
+summed-area table."""
 
 
 def dense_bits(elements: int | np.ndarray, spec: CompressionSpec) -> int | np.ndarray:
@@ -96,7 +99,32 @@ def clip_boxes(shape: tuple[int, ...], lo: np.ndarray, hi: np.ndarray
 
 def box_sums(mask: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Non-zeros in each box, by inclusion–exclusion over the 2^ndim corners of a
-    summed-area table: O(mask.size) once, then O(2^ndim) per box."""
+    summed-area table: O(mask.size) once, then O(2^ndim) per box. A few boxes whose
+    volume is below the table's cost are counted directly (the mapper sizes whole
+    tensors: one box)."""
+    if len(lo) <= _DIRECT_BOXES and int(np.prod(hi - lo, axis=1).sum()) <= mask.size:
+        return np.array([np.count_nonzero(mask[tuple(map(slice, first, last))])
+                         for first, last in zip(lo.tolist(), hi.tolist(), strict=True)],
+                        dtype=np.int64)
+    table = _summed_area(mask)
+    total = np.zeros(len(lo), dtype=np.int64)
+    for corner in np.ndindex(*(2,) * mask.ndim):
+        index = tuple(np.where(bit, hi[:, axis], lo[:, axis]) for axis, bit in enumerate(corner))
+        sign = -1 if (mask.ndim - sum(corner)) % 2 else 1
+        total += sign * table[index].astype(np.int64)
+    return total
+
+
+_LAST_TABLE: list[tuple[np.ndarray, np.ndarray]] = []
+"""The last read-only mask given to ``_summed_area`` and its table: the schedule sizes one
+layer's tiles in each level's format, so the same mask comes back for the next format."""
+
+
+def _summed_area(mask: np.ndarray) -> np.ndarray:
+    """The zero-padded summed-area table of ``mask``; kept for a read-only mask (a trace's
+    own, which cannot change under the cache) until another mask is summed."""
+    if _LAST_TABLE and _LAST_TABLE[0][0] is mask:
+        return _LAST_TABLE[0][1]
     dtype = np.int32 if mask.size < 2**31 else np.int64
     sums = mask.astype(dtype)
     for axis in range(mask.ndim):
@@ -104,12 +132,11 @@ def box_sums(mask: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
             np.cumsum(sums, axis=axis, out=sums)
     table = np.zeros([size + 1 for size in mask.shape], dtype=dtype)
     table[(slice(1, None),) * mask.ndim] = sums
-    total = np.zeros(len(lo), dtype=np.int64)
-    for corner in np.ndindex(*(2,) * mask.ndim):
-        index = tuple(np.where(bit, hi[:, axis], lo[:, axis]) for axis, bit in enumerate(corner))
-        sign = -1 if (mask.ndim - sum(corner)) % 2 else 1
-        total += sign * table[index].astype(np.int64)
-    return total
+    _LAST_TABLE.clear()
+    if not mask.flags.writeable:
+        table.setflags(write=False)
+        _LAST_TABLE.append((mask, table))
+    return table
 
 
 def run_entries(flat: np.ndarray, run_bits: int) -> np.ndarray:

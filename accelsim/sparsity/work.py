@@ -163,8 +163,11 @@ def tile_work(layer_trace: LayerTrace, arch: Architecture, mapping: Mapping,
     group = np.repeat(np.arange(groups), len(start))
     start, extent = np.tile(start, (groups, 1)), np.tile(extent, (groups, 1))
 
+    every = bool(valid.all())   # then no copy: ``array`` is already this layer's own
+
     def per_tile(array: np.ndarray) -> np.ndarray:
-        return _readonly(array[:, valid].reshape(-1, array.shape[2]))
+        kept = array if every else array[:, valid]
+        return _readonly(kept.reshape(-1, array.shape[2]))
 
     return TileWorkCounts(
         layer=layer.name, groups=groups, tiles_per_group=int(valid.sum()),

@@ -83,7 +83,8 @@ def _arranged(x: Labelled, order: list[Hashable]) -> np.ndarray:
 
 def _contract(a: Labelled, b: Labelled, over: Iterable[Hashable]) -> Labelled:
     """Σ over the shared axes ``over``; other shared axes are batch axes. A batched float64
-    matrix product: exact, as every partial sum is an integer far below 2**53."""
+    matrix product: exact, as every partial sum is an integer far below 2**53 (so the
+    summation order does not matter either)."""
     over_set = set(over)
     contracted = [axis for axis in a.axes if axis in over_set]
     batch = [axis for axis in a.axes if axis in b.axes and axis not in over_set]
@@ -95,7 +96,10 @@ def _contract(a: Labelled, b: Labelled, over: Iterable[Hashable]) -> Labelled:
              for group in (batch, a_only, contracted, b_only)]
     left = _arranged(a, batch + a_only + contracted).reshape(count[0], count[1], count[2])
     right = _arranged(b, batch + contracted + b_only).reshape(count[0], count[2], count[3])
-    product = np.matmul(left.astype(np.float64), right.astype(np.float64))
+    # einsum, not matmul: BLAS's threads gain nothing on products this small and stall
+    # when the cores are shared (a sweep's workers, a busy machine); einsum runs on one
+    # thread, close to single-threaded BLAS (docs/performance.md).
+    product = np.einsum("bik,bkj->bij", left.astype(np.float64), right.astype(np.float64))
     shape = [size[axis] for axis in batch + a_only + b_only]
     return Labelled(np.rint(product).astype(np.int64).reshape(shape),
                     tuple(batch + a_only + b_only))
@@ -162,7 +166,7 @@ def unit_work(layer_trace: LayerTrace, layout: LoopLayout) -> UnitWork:
     shape = (layer.groups, prod(full[1:1 + len(layout.tile_loops)]),
              prod(loop.bound for loop in layout.unit_loops))
 
-    def flat(array: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(array, full).reshape(shape).astype(np.int64)
+    def flat(array: np.ndarray) -> np.ndarray:   # one copy (reshape, then astype, made two)
+        return np.array(np.broadcast_to(array, full), dtype=np.int64, order="C").reshape(shape)
 
     return UnitWork(flat(dense), flat(input_nonzero), flat(weight_nonzero), flat(effectual))
