@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from accelsim.npz import write_npz
+
 HERE = Path(__file__).resolve().parent
 
 # ----------------------------------------------------------------------------- traces
@@ -200,16 +202,9 @@ def _support_trace() -> bytes:
     for name in ("layers/0/input_mask", "layers/0/weight_mask"):
         members[name] = np.full_like(members[name], 0xFF)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, value in members.items():
-            if isinstance(value, str):
-                value = np.frombuffer(value.encode("utf-8"), np.uint8)
-            npy = io.BytesIO()
-            np.lib.format.write_array(npy, value, allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, npy.getvalue(), compresslevel=6)
+    write_npz(buffer, [(name, np.frombuffer(value.encode("utf-8"), np.uint8)
+                        if isinstance(value, str) else value)
+                       for name, value in members.items()])
     return buffer.getvalue()
 
 
