@@ -9,10 +9,15 @@ with all-ones masks.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingType
-from dataclasses import dataclass
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
 from math import ceil
 from typing import Any
 
@@ -25,7 +30,7 @@ from accelsim.bundled import find_trace
 from accelsim.config.keys import did_you_mean
 from accelsim.energy import EnergyBreakdown, energy
 from accelsim.errors import AccelsimError
-from accelsim.mapping.mapper import search
+from accelsim.mapping.mapper import MapperResult, search, search_by_key, search_key, seed
 from accelsim.mapping.mapper_proxy import Occupancy
 from accelsim.mapping.model import Mapping
 from accelsim.sim.engine import DramChannel, Timing, simulate_tiles
@@ -165,18 +170,150 @@ def expected_occupancy(layer_trace: LayerTrace, arch: Architecture) -> Occupancy
     return tuple(entries)
 
 
+MAP_JOBS_ENV = "ACCELSIM_MAP_JOBS"
+"""Environment variable: processes ``simulate`` maps a network's layer shapes in (1: none)."""
+_MAX_MAP_JOBS = 8
+
+
+def resolve_map_jobs(requested: int | None = None) -> int:
+    """How many processes map layers: ``requested``, else ``$ACCELSIM_MAP_JOBS``, else one
+    per usable core (at most 8) — but 1 inside a worker process (a sweep's ``-j`` pool
+    already uses the cores) and where processes cannot be forked (the workers inherit the
+    loaded trace and the mapper's caches instead of pickling them)."""
+    if requested is None:
+        text = os.environ.get(MAP_JOBS_ENV, "").strip()
+        if text:
+            try:
+                requested = int(text)
+            except ValueError:
+                raise AccelsimError(f"expected a whole number of processes, got {text!r}",
+                                    key=MAP_JOBS_ENV) from None
+    if requested is None:
+        if multiprocessing.parent_process() is not None:
+            return 1
+        requested = min(_MAX_MAP_JOBS, len(os.sched_getaffinity(0))
+                        if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    if not sys.platform.startswith("linux") or \
+            "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, requested)
+
+
+_GROUP_NAME = "layer"
+_WORKER_NICENESS = 10
+_AHEAD: list[tuple[Architecture, Sequence[LayerTrace]]] = []   # a worker's inputs
+
+
+def _ahead_init(arch: Architecture, chosen: Sequence[LayerTrace]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # and ``close`` terminates them quietly
+    # Lower priority: the layer loop is the critical path, so it should not wait on a core
+    # while the workers map shapes it needs later; when it waits for a mapping, they
+    # have every core.
+    os.nice(_WORKER_NICENESS)
+    _AHEAD[:] = [(arch, chosen)]
+
+
+def _ahead_group(indices: Sequence[int]) -> list[tuple[Occupancy, MapperResult | None]]:
+    """In a worker: the occupancy and the mapper's result (canonical name; ``None`` on an
+    error, which the layer loop then meets and reports in the usual place) of each layer."""
+    ((arch, chosen),) = _AHEAD
+    out: list[tuple[Occupancy, MapperResult | None]] = []
+    for index in indices:
+        layer_trace = chosen[index]
+        occupancy = expected_occupancy(layer_trace, arch)
+        result: MapperResult | None
+        try:
+            result = search_by_key(search_key(layer_trace.layer, arch, occupancy=occupancy))
+        except AccelsimError:
+            result = None
+        out.append((occupancy, result))
+    return out
+
+
+class MapAhead:
+    """The mapper running ahead of the layer loop in forked worker processes, one task per
+    layer shape (its layers share the mapper's memos), submitted in the order the loop needs
+    them: the loop simulates layer i while the workers map the shapes after it. ``wait``
+    seeds the mapper's cache with a layer's result, so that the loop's own ``search`` finds
+    it. Each search is a pure function of its key (``mapper.search_key``), so the results
+    are those of a serial run."""
+
+    def __init__(self, chosen: Sequence[LayerTrace], arch: Architecture, jobs: int) -> None:
+        self.arch = arch
+        self.chosen = chosen
+        groups: dict[Any, list[int]] = {}
+        for index, layer_trace in enumerate(chosen):
+            groups.setdefault(replace(layer_trace.layer, name=_GROUP_NAME), []).append(index)
+        # Forked workers inherit the trace (initargs are not pickled under fork).
+        self.pool = ProcessPoolExecutor(min(jobs, len(groups)),
+                                        multiprocessing.get_context("fork"),
+                                        initializer=_ahead_init, initargs=(arch, chosen))
+        self.futures: dict[int, Future[list[tuple[Occupancy, MapperResult | None]]]] = {}
+        self.tasks: dict[int, list[int]] = {}
+        self.broken = False
+        for task in groups.values():   # in order of first use
+            future = self.pool.submit(_ahead_group, task)
+            for index in task:
+                self.futures[id(chosen[index])] = future
+                self.tasks[id(chosen[index])] = task
+
+    @classmethod
+    def start(cls, chosen: Sequence[LayerTrace], arch: Architecture, jobs: int
+              ) -> MapAhead | None:
+        """None where it would not pay: one process, or fewer than two layer shapes."""
+        shapes = {replace(lt.layer, name=_GROUP_NAME) for lt in chosen}
+        if jobs <= 1 or len(shapes) < 2:
+            return None
+        return cls(chosen, arch, jobs)
+
+    def wait(self, layer_trace: LayerTrace) -> Occupancy | None:
+        """Block until ``layer_trace``'s shape is mapped; seed the cache with its result and
+        return its occupancy (None: the loop maps it itself — not submitted, or a worker
+        died)."""
+        future = self.futures.pop(id(layer_trace), None)
+        if future is None or self.broken:
+            return None
+        try:
+            done = future.result()
+        except BrokenProcessPool:   # a worker was killed: the loop maps what is left itself
+            self.broken = True
+            return None
+        mine = None
+        for index, (occupancy, result) in zip(self.tasks[id(layer_trace)], done, strict=True):
+            if self.chosen[index] is layer_trace:
+                mine = occupancy
+                if result is not None:
+                    seed(search_key(layer_trace.layer, self.arch, occupancy=occupancy),
+                         result)
+        return mine
+
+    def close(self) -> None:
+        """Stop the workers; on an error or Ctrl-C, also the tasks still running."""
+        finished = not self.futures or self.broken
+        running = [] if finished else list((getattr(self.pool, "_processes", None)
+                                            or {}).values())
+        self.pool.shutdown(wait=finished, cancel_futures=True)
+        for process in running:
+            process.terminate()
+
+
 def simulate_layer(layer_trace: LayerTrace, arch: Architecture,
                    mapping: Mapping | None = None, *, max_memory: int | None = None,
-                   resident_bytes: int = 0, clock: PhaseClock | None = None) -> LayerResult:
+                   resident_bytes: int = 0, clock: PhaseClock | None = None,
+                   occupancy: Occupancy | None = None) -> LayerResult:
     """Map (unless ``mapping`` is given), analyse, time and price one layer.
 
     Before the per-tile arrays are allocated, their estimated size plus ``resident_bytes``
     (the masks already in memory) is checked against ``max_memory`` (``accelsim.resources``;
-    ``None``: no check). ``clock`` accumulates each phase's wall time (benchmarks/run.py)."""
+    ``None``: no check). ``clock`` accumulates each phase's wall time (benchmarks/run.py).
+    ``occupancy``: ``expected_occupancy`` if already known (``MapAhead``)."""
     lap = laps(clock)
     layer = layer_trace.layer
     if mapping is None:
-        found = search(layer, arch, occupancy=expected_occupancy(layer_trace, arch))
+        if occupancy is None:
+            occupancy = expected_occupancy(layer_trace, arch)
+        found = search(layer, arch, occupancy=occupancy)
         mapping, analysis = found.mapping, found.analysis
     else:
         analysis = analyze(layer, arch, mapping)
@@ -247,14 +384,16 @@ def _imbalance(work: TileWorkCounts, arch: Architecture) -> float:
 def simulate(hw: str | os.PathLike[str] | Architecture, trace: str | os.PathLike[str] | Trace,
              *, mappings: MappingType[str, Mapping] | None = None,
              layers: Sequence[str] | None = None, progress: Progress | None = None,
-             max_memory: int | None = None, clock: PhaseClock | None = None) -> RunResult:
+             max_memory: int | None = None, clock: PhaseClock | None = None,
+             map_jobs: int | None = None) -> RunResult:
     """Simulate ``trace`` on ``hw`` (a config path, a bundled name, or an Architecture).
 
     ``mappings`` fixes the mapping of named layers; the mapper chooses the others.
     ``progress(done, total, layer_name)`` is called after each layer. A layer whose
     estimated memory exceeds ``max_memory`` bytes (default: a share of the machine's,
     ``accelsim.resources``) is refused with one line before anything is allocated for it.
-    ``clock`` (a ``PhaseClock``) accumulates the wall time of each phase.
+    ``clock`` (a ``PhaseClock``) accumulates the wall time of each phase. The mapper runs
+    ahead over ``map_jobs`` processes (default: ``resolve_map_jobs()``; 1 maps in the layer loop).
     """
     arch = _resolve_arch(hw)
     loaded = _resolve_trace(trace)
@@ -271,18 +410,30 @@ def simulate(hw: str | os.PathLike[str] | Architecture, trace: str | os.PathLike
     for layer_trace in chosen:  # fail fast, before the mapper or any layer's work
         resources.check(layer_trace.layer.name, resident + resources.simulate_lower_bound(
             layer_trace.layer), limit, "simulating it")
+    lap = laps(clock)
+    ahead = MapAhead.start([lt for lt in chosen if lt.layer.name not in fixed], arch,
+                           resolve_map_jobs(map_jobs))
+    lap("map")
     results = []
-    for done, layer_trace in enumerate(chosen, start=1):
-        try:
-            results.append(simulate_layer(layer_trace, arch, fixed.get(layer_trace.layer.name),
-                                          max_memory=limit, resident_bytes=resident,
-                                          clock=clock))
-        except AccelsimError as err:
-            if err.key is None and err.file is None:
-                raise type(err)(err.message, key=f"layer {layer_trace.layer.name!r}") from None
-            raise
-        if progress is not None:
-            progress(done, len(chosen), layer_trace.layer.name)
+    try:
+        for done, layer_trace in enumerate(chosen, start=1):
+            lap = laps(clock)
+            occupancy = None if ahead is None else ahead.wait(layer_trace)
+            lap("map")
+            try:
+                results.append(simulate_layer(
+                    layer_trace, arch, fixed.get(layer_trace.layer.name), max_memory=limit,
+                    resident_bytes=resident, clock=clock, occupancy=occupancy))
+            except AccelsimError as err:
+                if err.key is None and err.file is None:
+                    raise type(err)(err.message,
+                                    key=f"layer {layer_trace.layer.name!r}") from None
+                raise
+            if progress is not None:
+                progress(done, len(chosen), layer_trace.layer.name)
+    finally:
+        if ahead is not None:
+            ahead.close()
     return RunResult(arch=arch, trace=loaded, layers=tuple(results))
 
 

@@ -58,3 +58,42 @@ def test_phase_clock_adds_up_the_laps():
     lap("map")
     assert set(clock.seconds) == set(PHASES)
     assert all(seconds >= 0 for seconds in clock.seconds.values())
+
+
+def _layer_fingerprints(result):
+    return [(r.name, r.mapping, r.timing, r.energy.total_pj, dict(r.dram_read_bytes),
+             dict(r.dram_write_bytes), r.sparse_counts) for r in result.layers]
+
+
+def test_mapping_ahead_in_processes_gives_the_serial_result():
+    """``map_ahead`` (forked workers seed the mapper's cache) against the layer loop's own
+    searches, on a sparse design, where every layer has its own occupancy."""
+    from accelsim.bundled import find_trace
+    from accelsim.pipeline import simulate
+    from accelsim.workload.trace import load_trace
+
+    trace = load_trace(find_trace("resnet18").path)
+    names = [lt.layer.name for lt in trace.layers[:6]]
+    clear_cache()
+    serial = simulate("scnn_like", trace, layers=names, map_jobs=1)
+    assert not mapper._SEEDED
+    clear_cache()
+    ahead = simulate("scnn_like", trace, layers=names, map_jobs=2)
+    assert not mapper._SEEDED   # every seeded result was taken by the layer loop
+    assert _layer_fingerprints(ahead) == _layer_fingerprints(serial)
+
+
+def test_map_jobs_resolution(monkeypatch):
+    from accelsim.errors import AccelsimError
+    from accelsim.pipeline import MAP_JOBS_ENV, resolve_map_jobs
+
+    monkeypatch.setenv(MAP_JOBS_ENV, "1")
+    assert resolve_map_jobs() == 1
+    assert resolve_map_jobs(3) in (1, 3)   # 1 where processes cannot be forked
+    monkeypatch.setenv(MAP_JOBS_ENV, "two")
+    try:
+        resolve_map_jobs()
+    except AccelsimError as err:
+        assert MAP_JOBS_ENV in str(err)
+    else:
+        raise AssertionError("a malformed $ACCELSIM_MAP_JOBS was accepted")

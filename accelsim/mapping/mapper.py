@@ -63,6 +63,8 @@ _ESTIMATE_MEMO_CHUNKS = 32
 """Chunks of proxy estimates kept (at most ``_CHUNK_ROWS`` rows each, ~1 MB): enough for
 the layers of one shape that follow each other in a ResNet stage."""
 _ESTIMATES: dict[tuple[Any, ...], tuple[Estimate, dict[Any, np.ndarray]]] = {}
+_SEEDED: dict[tuple[Any, ...], MapperResult] = {}
+"""Results computed in worker processes (``seed``), taken by the next search of their key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,23 @@ def search(layer: Layer, arch: Architecture, *, dataflow: str | None = None,
     template is tried. ``occupancy`` sizes tiles of compressed tensors by their expected
     compressed size (a sparser trace can take larger tiles). Results are cached on the
     layer's geometry (not its name), the architecture and ``occupancy``."""
+    key = search_key(layer, arch, dataflow=dataflow, time_budget_s=time_budget_s,
+                     objective=objective, options=options, occupancy=occupancy)
+    result = _search_cached(*key)
+    _SEEDED.pop(key, None)   # a seed for a key already cached (a warm run) is not needed
+    return _renamed(result, layer.name)
+
+
+SearchKey = tuple[Any, ...]
+"""What a search's result depends on (the layer's geometry, not its name): the cache key."""
+
+
+def search_key(layer: Layer, arch: Architecture, *, dataflow: str | None = None,
+               time_budget_s: float = DEFAULT_TIME_BUDGET_S,
+               objective: tuple[str, str] = ("cycles", "energy"),
+               options: SearchOptions | None = None,
+               occupancy: Occupancy = ()) -> SearchKey:
+    """``search``'s arguments, checked, as its cache key (for ``search_by_key``/``seed``)."""
     objective = tuple(objective)  # type: ignore[assignment]
     if objective not in OBJECTIVES:
         raise MappingError(f"expected one of {', '.join(map(str, OBJECTIVES))}, "
@@ -110,9 +129,21 @@ def search(layer: Layer, arch: Architecture, *, dataflow: str | None = None,
     names = _dataflow_names(dataflow, arch)
     _check_mappable(layer, arch)
     geometry = replace(layer, name=_CANONICAL_NAME)
-    result = _search_cached(geometry, arch, names, objective, float(time_budget_s),
-                            options or SearchOptions(), tuple(occupancy))
-    return _renamed(result, layer.name)
+    return (geometry, arch, names, objective, float(time_budget_s),
+            options or SearchOptions(), tuple(occupancy))
+
+
+def search_by_key(key: SearchKey) -> MapperResult:
+    """The (cached) result of ``search_key``'s search, under the canonical layer name:
+    what a worker process sends back for ``seed``."""
+    return _search_cached(*key)
+
+
+def seed(key: SearchKey, result: MapperResult) -> None:
+    """Give the cache a result computed elsewhere (``search_by_key`` in a worker process,
+    ``accelsim.pipeline.MapAhead``): the next search of ``key`` takes it instead of searching.
+    The search is a pure function of ``key``, so this changes no result."""
+    _SEEDED[key] = result
 
 
 def map_layers(layers: Sequence[Layer], arch: Architecture, **kwargs: Any
@@ -131,6 +162,7 @@ class CacheStats:
 def clear_cache() -> None:
     """Forget every cached result (results never depend on the cache; tests use this)."""
     _search_cached.cache_clear()
+    _SEEDED.clear()
     _analyzed.cache_clear()
     _ESTIMATES.clear()
     clear_space_cache()
@@ -170,6 +202,10 @@ def _check_mappable(layer: Layer, arch: Architecture) -> None:
 def _search_cached(layer: Layer, arch: Architecture, dataflows: tuple[str, ...],
                    objective: tuple[str, str], time_budget_s: float,
                    options: SearchOptions, occupancy: Occupancy) -> MapperResult:
+    seeded = _SEEDED.pop((layer, arch, dataflows, objective, time_budget_s, options,
+                          occupancy), None)
+    if seeded is not None:
+        return seeded
     deadline = time.perf_counter() + time_budget_s   # one safety net for the whole layer
     results = [_Search(layer, arch, DATAFLOWS[name], objective, deadline, options,
                        occupancy).run()
