@@ -27,6 +27,7 @@ from accelsim.analysis.counts import NestAnalysis
 from accelsim.arch.loader import load_architecture
 from accelsim.arch.spec import Architecture, Tensor
 from accelsim.bundled import find_trace
+from accelsim.children import die_with_parent
 from accelsim.config.keys import did_you_mean
 from accelsim.energy import EnergyBreakdown, energy
 from accelsim.errors import AccelsimError
@@ -204,7 +205,8 @@ _WORKER_NICENESS = 10
 _AHEAD: list[tuple[Architecture, Sequence[LayerTrace]]] = []   # a worker's inputs
 
 
-def _ahead_init(arch: Architecture, chosen: Sequence[LayerTrace]) -> None:
+def _ahead_init(arch: Architecture, chosen: Sequence[LayerTrace], parent_pid: int) -> None:
+    die_with_parent(parent_pid)   # a SIGKILLed run leaves no worker waiting forever
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # and ``close`` terminates them quietly
     # Lower priority: the layer loop is the critical path, so it should not wait on a core
@@ -248,7 +250,8 @@ class MapAhead:
         # Forked workers inherit the trace (initargs are not pickled under fork).
         self.pool = ProcessPoolExecutor(min(jobs, len(groups)),
                                         multiprocessing.get_context("fork"),
-                                        initializer=_ahead_init, initargs=(arch, chosen))
+                                        initializer=_ahead_init,
+                                        initargs=(arch, chosen, os.getpid()))
         self.futures: dict[int, Future[list[tuple[Occupancy, MapperResult | None]]]] = {}
         self.tasks: dict[int, list[int]] = {}
         self.broken = False

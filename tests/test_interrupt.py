@@ -63,8 +63,8 @@ class _Process:
             assert self._read(0.5) or text in self.stderr, self.stderr
 
     def finish(self) -> tuple[int, str]:
-        self.process.stdout.read()
-        self.process.wait(timeout=TIMEOUT_S)
+        # Until stdout's EOF: a worker process left alive (holding the pipe) fails here.
+        self.process.communicate(timeout=TIMEOUT_S)
         while self._read(0.1):
             pass
         os.close(self.master)
@@ -148,7 +148,8 @@ def test_sweep_killed_with_sigkill_resumes_to_the_same_rows(tmp_path, lenet, ful
     process.wait_for(b" 2/16 ")
     process.process.kill()
     code, _ = process.finish()
-    assert code == -signal.SIGKILL  # killed, not finished
+    assert code == -signal.SIGKILL  # killed, not finished; its mapper's workers died with
+    # it (``finish`` saw stdout's EOF: no orphan kept the pipe open, accelsim.children)
     # No cleanup runs on SIGKILL: a temporary file may stay, but never as the CSV itself.
     _resume_matches(tmp_path, lenet, full_sweep, tmp_path / "cut.csv")
 
@@ -162,3 +163,47 @@ def test_an_exception_inside_an_atomic_write_keeps_the_old_file(tmp_path, error)
         raise error
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["summary.json"]
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_run_leaves_no_mapper_worker_behind(tmp_path):
+    """SIGKILL runs no cleanup in the parent; its mapper's run-ahead workers must still go
+    (``accelsim.children``) instead of waiting on their call queue forever."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "accelsim.cli", "run", "--hw", "scnn_like", "--trace",
+         "resnet50", "-o", "out"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, env={**os.environ, "ACCELSIM_MAP_JOBS": "2"})
+    deadline = time.monotonic() + TIMEOUT_S
+    workers: set[int] = set()
+    while not workers and process.poll() is None and time.monotonic() < deadline:
+        workers = _children(process.pid)
+        time.sleep(0.05)
+    assert workers, "the run never started its mapper's workers"
+    process.kill()
+    process.wait(timeout=TIMEOUT_S)
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for whoever adopted it to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -6,11 +6,13 @@ into grid order, so the CSV does not depend on the executor or the number of wor
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
+from accelsim.children import die_with_parent
 from accelsim.errors import AccelsimError
 from accelsim.sweep.worker import Outcome, Task, run_task
 
@@ -18,9 +20,10 @@ EXECUTORS = ("local", "dask")
 _INSTALL_HINT = "pip install 'accelsim[cluster]'"
 
 
-def _worker_signals() -> None:
-    """Pool processes leave Ctrl-C to the parent (which stops the pool) and die quietly on
-    SIGTERM when the pool is terminated."""
+def _worker_signals(parent_pid: int) -> None:
+    """Pool processes leave Ctrl-C to the parent (which stops the pool), die quietly on
+    SIGTERM when the pool is terminated, and die with the parent if it is killed."""
+    die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -32,7 +35,8 @@ def run_local(tasks: Sequence[Task], jobs: int) -> Iterator[Outcome]:
         for task in tasks:
             yield run_task(task)
         return
-    pool = ProcessPoolExecutor(min(jobs, len(tasks)), initializer=_worker_signals)
+    pool = ProcessPoolExecutor(min(jobs, len(tasks)), initializer=_worker_signals,
+                              initargs=(os.getpid(),))
     finished = False
     try:
         pending = [pool.submit(run_task, task) for task in tasks]
