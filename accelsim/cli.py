@@ -7,6 +7,8 @@ Exit status: 0 success, 2 a user error (one line on stderr, never a traceback),
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -606,5 +608,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def entry() -> NoReturn:
+    """The console script: ``main``'s status as the process's. An interrupted or terminated
+    command ends without the interpreter's exit hooks — concurrent.futures' hook may write to
+    the wake-up pipe of a pool stopped mid-task and print an "Exception ignored" traceback
+    after the one line; everything was written or removed while unwinding."""
+    status = main()
+    if status in (EXIT_SIGINT, EXIT_SIGTERM):
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
