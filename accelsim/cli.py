@@ -482,8 +482,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _add_sweep_command(commands: argparse._SubParsersAction) -> None:
-    import os
-
     sweep = commands.add_parser("sweep", help="simulate a grid of config variations and "
                                 "traces into one CSV (resumable)")
     sweep.add_argument("--hw", required=True, help="architecture YAML, or a bundled name")

@@ -306,11 +306,18 @@ def _with_archive(path: str | os.PathLike[str],
 
 
 def _read_manifest_layers(archive: _NpzMembers, file: str) -> list[Layer]:
+    _, entries = _manifest_of(archive, file)
+    return [_layer_from_entry(index, entry, file)[0] for index, entry in enumerate(entries)]
+
+
+def _manifest_of(archive: _NpzMembers, file: str) -> tuple[dict[str, Any], list[Any]]:
+    """The validated manifest and its list of layer entries."""
     if "manifest" not in archive.files:
         raise TraceFormatError("missing the 'manifest' array", file=file)
-    entries = _parse_manifest(archive["manifest"], file)["layers"]
+    manifest = _parse_manifest(archive["manifest"], file)
+    entries = manifest["layers"]
     expect_type(entries, list, "layers", where="manifest", file=file, error=TraceFormatError)
-    return [_layer_from_entry(index, entry, file)[0] for index, entry in enumerate(entries)]
+    return manifest, entries
 
 
 # What zipfile and numpy raise on damaged bytes: a bad header, CRC or length, a compression
@@ -356,12 +363,7 @@ def _check_npy_size(member: IO[bytes], stored: int, name: str) -> None:
 
 def _read_archive(archive: _NpzMembers, file: str) -> Trace:
     members = set(archive.files)
-    if "manifest" not in members:
-        raise TraceFormatError("missing the 'manifest' array", file=file)
-    manifest = _parse_manifest(archive["manifest"], file)
-    layer_entries = manifest["layers"]
-    expect_type(layer_entries, list, "layers", where="manifest", file=file,
-                error=TraceFormatError)
+    manifest, layer_entries = _manifest_of(archive, file)
     used = {"manifest"}
     layer_traces = []
     for index, entry in enumerate(layer_entries):
